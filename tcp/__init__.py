@@ -1,0 +1,1 @@
+"""TCP file transfer: ``tcp.server`` and ``tcp.client``."""

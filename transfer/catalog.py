@@ -1,0 +1,254 @@
+"""The files a server can offer: the two standard lab files, their generator,
+and the catalog of whatever else sits in the files folder.
+
+The generated files are printable ASCII text, identical on every machine, so
+their SHA-256 values are constants (``STANDARD_FILES``).  Only regular files
+directly inside the files folder are ever offered, so nothing outside it can
+be served.
+"""
+
+import hashlib
+import logging
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+from transfer.errors import UserError
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+BLOCK_SIZE = MiB
+LINE_LENGTH = 100  # 99 characters and a newline
+
+#: name -> (size in bytes, SHA-256 of the generated content)
+STANDARD_FILES = {
+    "100MB.txt": (100 * MiB, "4ab90296cf9a6da06be733ae05a1d18c162d972f9e1f82cb525ecc4c1149f960"),
+    "250MB.txt": (250 * MiB, "e2d117c06fffa99b3870baa7cdfd181d6096a1ee5dd1fd0ab98f650ffea20657"),
+}
+
+_ALPHABET = (b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ,.;:-")
+
+
+def _template_block():
+    """One 1 MiB block of pseudo-random printable text with a newline every
+    LINE_LENGTH bytes, derived from SHA-256 in counter mode (deterministic)."""
+    raw = bytearray()
+    counter = 0
+    while len(raw) < BLOCK_SIZE:
+        raw += hashlib.sha256(b"tcp-udp-file-lab %d" % counter).digest()
+        counter += 1
+    table = bytes(_ALPHABET[i % len(_ALPHABET)] for i in range(256))
+    text = bytearray(bytes(raw[:BLOCK_SIZE]).translate(table))
+    text[LINE_LENGTH - 1::LINE_LENGTH] = b"\n" * len(text[LINE_LENGTH - 1::LINE_LENGTH])
+    return bytes(text)
+
+
+_TEMPLATE = None
+_TEMPLATE_LOCK = threading.Lock()
+
+
+def _template():
+    global _TEMPLATE
+    with _TEMPLATE_LOCK:
+        if _TEMPLATE is None:
+            _TEMPLATE = _template_block()
+        return _TEMPLATE
+
+
+def generated_block(index):
+    """Block *index* of every generated file: the template with a header
+    naming the block, so misplaced data changes the hash and is visible."""
+    header = b"[block %010d]" % index
+    return header + _template()[len(header):]
+
+
+def generate_file(path, size, progress=None):
+    """Write *size* bytes of the deterministic text to *path* (atomically:
+    a temporary name, then rename).  *progress(done, total)* is called per MiB."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(".{}.{}.part".format(path.name, os.getpid()))
+    try:
+        with open(str(tmp), "wb") as out:
+            written = 0
+            index = 0
+            while written < size:
+                block = generated_block(index)
+                take = min(len(block), size - written)
+                out.write(block[:take] if take < len(block) else block)
+                written += take
+                index += 1
+                if progress is not None:
+                    progress(written, size)
+        os.replace(str(tmp), str(path))
+    except BaseException:
+        try:
+            os.unlink(str(tmp))
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def generated_sha256(size):
+    """SHA-256 of a generated file of *size* bytes, computed without disk I/O."""
+    digest = hashlib.sha256()
+    done = 0
+    index = 0
+    while done < size:
+        block = generated_block(index)
+        take = min(len(block), size - done)
+        digest.update(memoryview(block)[:take])
+        done += take
+        index += 1
+    return digest.hexdigest()
+
+
+def _progress_line(name, stream):
+    state = {"last": -1.0}
+    interactive = hasattr(stream, "isatty") and stream.isatty()
+
+    def show(done, total):
+        percent = 100.0 * done / total if total else 100.0
+        if interactive:
+            if percent - state["last"] >= 1 or done == total:
+                state["last"] = percent
+                stream.write("\rcreating files/{}: {:5.1f}%".format(name, percent))
+                if done == total:
+                    stream.write("\n")
+                stream.flush()
+        elif done == total:
+            stream.write("created files/{} ({:,} bytes)\n".format(name, total))
+            stream.flush()
+    return show
+
+
+def ensure_standard_files(files_dir, stream=None, names=None):
+    """Create the missing standard files (100MB.txt, 250MB.txt) in *files_dir*.
+
+    An existing file of the right size is kept.  Returns the list of paths created.
+    """
+    files_dir = Path(files_dir)
+    try:
+        files_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError("cannot create the files folder {}: {}".format(files_dir, exc.strerror or exc))
+    created = []
+    for name, (size, _) in STANDARD_FILES.items():
+        if names is not None and name not in names:
+            continue
+        path = files_dir / name
+        if path.is_file() and path.stat().st_size == size:
+            continue
+        progress = _progress_line(name, stream) if stream is not None else None
+        started = time.perf_counter()
+        try:
+            generate_file(path, size, progress)
+        except OSError as exc:
+            raise UserError("cannot create {}: {}".format(path, exc.strerror or exc))
+        log.info("created %s (%d bytes) in %.2f s", path, size, time.perf_counter() - started)
+        created.append(path)
+    return created
+
+
+class FileEntry:
+    """One file the server can offer, with its SHA-256 computed once."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        stat = self.path.stat()
+        self.name = self.path.name
+        self.size = stat.st_size
+        self._mtime_ns = stat.st_mtime_ns
+        self._sha256 = None
+        self._lock = threading.Lock()
+
+    @property
+    def sha256(self):
+        """Hex SHA-256 of the file, computed on first use and cached."""
+        with self._lock:
+            if self._sha256 is None:
+                self._sha256 = _cached_file_sha256(self.path, self.size, self._mtime_ns)
+            return self._sha256
+
+    def open(self):
+        """Open the file for reading (binary)."""
+        return open(str(self.path), "rb")
+
+    def __repr__(self):
+        return "FileEntry({!r}, size={})".format(self.name, self.size)
+
+
+_HASH_CACHE = {}
+_HASH_CACHE_LOCK = threading.Lock()
+
+
+def _cached_file_sha256(path, size, mtime_ns):
+    from transfer.hashing import sha256_file
+    key = (str(path), size, mtime_ns)
+    with _HASH_CACHE_LOCK:
+        if key in _HASH_CACHE:
+            return _HASH_CACHE[key]
+    value = sha256_file(path)
+    with _HASH_CACHE_LOCK:
+        _HASH_CACHE[key] = value
+    return value
+
+
+def list_files(files_dir):
+    """The regular, readable, non-hidden files directly in *files_dir*, by name."""
+    files_dir = Path(files_dir)
+    try:
+        names = sorted(os.listdir(str(files_dir)))
+    except FileNotFoundError:
+        raise UserError("the files folder {} does not exist".format(files_dir))
+    except OSError as exc:
+        raise UserError("cannot read the files folder {}: {}".format(files_dir, exc.strerror or exc))
+    entries = []
+    for name in names:
+        if name.startswith(".") or name.endswith(".part"):
+            continue
+        path = files_dir / name
+        if path.is_symlink() or not path.is_file():
+            continue
+        if not os.access(str(path), os.R_OK):
+            continue
+        entries.append(FileEntry(path))
+    return entries
+
+
+def select_file(entries, choice):
+    """The entry named *choice*, or numbered *choice* (1-based) in *entries*.
+
+    Only names of files in the catalog match, so a path such as ``../x``
+    can never select anything outside the files folder.
+    """
+    choice = str(choice).strip()
+    for entry in entries:
+        if entry.name == choice:
+            return entry
+    if choice.isdigit():
+        number = int(choice)
+        if 1 <= number <= len(entries):
+            return entries[number - 1]
+    raise UserError("no file {!r} in the files folder (choose a name or a number from 1 to {})".format(
+        choice, len(entries)))
+
+
+def format_size(size):
+    """Bytes as a short human string: 104,857,600 -> '100.0 MiB'."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return "{:.0f} {}".format(value, unit) if unit == "B" else "{:.1f} {}".format(value, unit)
+        value /= 1024
+    return str(size)
+
+
+if __name__ == "__main__":  # pragma: no cover - manual helper
+    for _name, (_size, _) in STANDARD_FILES.items():
+        print(_name, _size, generated_sha256(_size))
+    sys.exit(0)

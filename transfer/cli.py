@@ -1,0 +1,36 @@
+"""Running a program's main(): one-line errors, Ctrl-C and end of input
+handled the same way everywhere."""
+
+import logging
+import os
+import sys
+
+from transfer.errors import UserError
+from transfer.prompts import PromptClosed
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def configure_logging():
+    """Library modules log through ``logging``; show warnings unless FILELAB_DEBUG is set."""
+    level = logging.DEBUG if os.environ.get("FILELAB_DEBUG") else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def run_main(body, prog, eof_status=EXIT_OK):
+    """Call *body()* and turn the ways it can end into an exit status."""
+    configure_logging()
+    try:
+        return body()
+    except UserError as exc:
+        sys.stderr.write("{}: error: {}\n".format(prog, exc))
+        return EXIT_USAGE
+    except PromptClosed:
+        sys.stderr.write("{}: input ended, stopping\n".format(prog))
+        return eof_status
+    except KeyboardInterrupt:
+        sys.stderr.write("\n{}: interrupted\n".format(prog))
+        return EXIT_INTERRUPTED

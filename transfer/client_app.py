@@ -1,0 +1,141 @@
+"""The client program both protocols share: ask for the server and how many
+clients, start one thread per client, wait until all have their handshake,
+confirm READY once for all, wait for the transfers, print the summary, write
+the log.
+
+A protocol supplies a session class: ``Session(config, client_id, clients,
+board, go, cancel)`` with ``run()`` (the thread body), ``record`` (a
+ConnectionRecord), ``offer`` (what the server announced, or None),
+``handshake_done`` (an Event set once the session is connected or failed)
+and ``abort()`` (close its socket from another thread).
+"""
+
+import sys
+import threading
+import time
+
+from transfer.cli import EXIT_FAILED, EXIT_OK
+from transfer.prompts import Prompter
+from transfer.status import StatusBoard
+from transfer.tables import summary_table
+from transfer.testlog import TestLog
+
+
+class ClientRunResult:
+    """The outcome of run_client: records, log path, verdict."""
+
+    def __init__(self, records, log_path, ok, interrupted=False, cancelled=False):
+        self.records = records
+        self.log_path = log_path
+        self.ok = ok
+        self.interrupted = interrupted
+        self.cancelled = cancelled
+
+    @property
+    def exit_status(self):
+        """0 when every client verified its file, else 1 (130 if interrupted)."""
+        if self.interrupted:
+            return 130
+        return EXIT_OK if self.ok else EXIT_FAILED
+
+
+def ask_missing_settings(config, prompter, default_port):
+    """Fill host and client count from prompts where no flag gave them."""
+    if not config.host:
+        config.host = prompter.ask_text("Server address", "127.0.0.1")
+    if not config.port:
+        config.port = default_port
+    if config.clients is None:
+        config.clients = prompter.ask_int("How many clients to start?", 1, 1, config.max_clients)
+    return config
+
+
+def run_client(config, session_class, protocol, mode="stream", settings=None, prompter=None, log_extra=None):
+    """Run *config.clients* sessions of *session_class* and return a ClientRunResult.
+
+    With ``config.assume_yes`` nothing is asked; otherwise *prompter* asks for
+    the READY confirmation.  Ctrl-C closes every session, writes the log and
+    re-raises nothing: the result says ``interrupted``.
+    """
+    clients = config.clients
+    board = StatusBoard("{} client - {} client(s) to {}:{}".format(protocol.upper(), clients, config.host, config.port),
+                        quiet=config.quiet)
+    log = TestLog(config.logs_dir, protocol, "client")
+    go = threading.Event()
+    cancel = threading.Event()
+    sessions = [session_class(config, k, clients, board, go, cancel) for k in range(1, clients + 1)]
+    threads = [threading.Thread(target=s.run, name="client-{}".format(s.record.client_id), daemon=True)
+               for s in sessions]
+    interrupted = cancelled = False
+    board.start()
+    try:
+        for thread in threads:
+            thread.start()
+        _wait_all(lambda: all(s.handshake_done.is_set() for s in sessions), config.handshake_timeout + 5)
+        offer = next((s.offer for s in sessions if s.offer is not None), None)
+        log.begin(mode, offer.name if offer else None, offer.size if offer else None,
+                  offer.sha256 if offer else None, clients, settings)
+        connected = sum(1 for s in sessions if s.offer is not None)
+        if connected and not config.assume_yes:
+            board.stop()
+            if prompter is None:
+                prompter = Prompter()
+            confirmed = prompter.confirm(
+                "{} of {} client(s) connected; file {} ({:,} bytes). Press Enter to send READY (q cancels): ".format(
+                    connected, clients, offer.name if offer else "?", offer.size if offer else 0))
+            board.start()
+            if not confirmed:
+                cancelled = True
+                cancel.set()
+        go.set()
+        _wait_all(lambda: not any(t.is_alive() for t in threads), None)
+    except KeyboardInterrupt:
+        interrupted = True
+        cancel.set()
+        go.set()
+        for session in sessions:
+            session.abort()
+        _wait_all(lambda: not any(t.is_alive() for t in threads), 10.0)
+    finally:
+        board.stop()
+        if log.clients is None:
+            log.begin(mode, None, None, None, clients, settings)
+        for session in sessions:
+            if session.record.state not in ("verified", "failed"):
+                session.record.fail("interrupted" if interrupted else "did not finish")
+            log.add_connection(session.record)
+        log.close(interrupted=interrupted)
+    records = [s.record for s in sessions]
+    ok = not interrupted and not cancelled and all(r.ok for r in records)
+    return ClientRunResult(records, log.path, ok, interrupted, cancelled)
+
+
+def _wait_all(condition, timeout):
+    """Poll *condition* every 50 ms (Ctrl-C stays responsive); bounded by *timeout* if given."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not condition():
+        if deadline is not None and time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def print_client_summary(result, extra_columns=(), out=None):
+    """The summary table and the log's path."""
+    out = out or sys.stdout
+    out.write("\n" + summary_table(result.records, "client", extra_columns) + "\n")
+    saved = [r.saved_as for r in result.records if r.saved_as]
+    partial = [r.partial_as for r in result.records if r.partial_as]
+    if saved:
+        out.write("received files: {} in {}\n".format(len(saved), _common_folder(saved)))
+    failed = [r for r in result.records if not r.ok]
+    if failed:
+        out.write("{} failed transfer(s): {}\n".format(
+            len(failed), "partial data kept as .part files" if partial else "no file was left under a final name"))
+    out.write("log: {}\n".format(result.log_path))
+    out.flush()
+
+
+def _common_folder(paths):
+    import os
+    return os.path.dirname(paths[0]) if paths else ""

@@ -1,0 +1,157 @@
+"""A file being received: written under a temporary ``.part`` name, hashed
+while it streams (in a second thread), renamed to its final name only when
+every byte arrived and the SHA-256 matched.
+
+TCP writes sequentially (``write``); UDP places chunks by offset
+(``write_at``), and the in-order prefix is hashed as it grows: chunks that
+arrive ahead of a gap are read back once the gap fills, nothing else is ever
+read back.
+"""
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+from transfer.errors import TransferFailed
+from transfer.hashing import BackgroundHasher
+
+READ_BACK = 1024 * 1024
+
+
+def describe_os_error(exc):
+    """A one-line reason for an OSError while writing (disk full gets its name)."""
+    if getattr(exc, "errno", None) == errno.ENOSPC:
+        return "disk full while writing the received file"
+    return "cannot write the received file: {}".format(exc.strerror or exc)
+
+
+def _apply_umask(handle):
+    """mkstemp creates 0600 files; give received files the usual permissions."""
+    if os.name != "posix":
+        return
+    mask = os.umask(0)
+    os.umask(mask)
+    try:
+        os.fchmod(handle, 0o666 & ~mask)
+    except OSError:
+        pass
+
+
+class IncomingFile:
+    """Receives one file of *size* bytes destined for *final_path*."""
+
+    def __init__(self, final_path, size, expected_sha256):
+        self.final_path = Path(final_path)
+        self.size = size
+        self.expected_sha256 = expected_sha256
+        folder = self.final_path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix=self.final_path.name + ".", suffix=".part", dir=str(folder))
+        except OSError as exc:
+            raise TransferFailed("cannot create a file in {}: {}".format(folder, exc.strerror or exc))
+        self.temp_path = Path(temp)
+        _apply_umask(handle)
+        self._file = os.fdopen(handle, "w+b", buffering=0)
+        self._hasher = BackgroundHasher()
+        self._position = 0        # where the next sequential write goes
+        self.hashed = 0           # length of the prefix fed to the hasher
+        self._ahead = {}          # offset -> length of chunks written beyond the hashed prefix
+        self.written = 0          # distinct bytes placed
+        self.closed = False
+
+    # -- writing ---------------------------------------------------------------
+    def write(self, data, on_hashed=None):
+        """Append *data* (bytes-like) and queue it for hashing; *on_hashed(data)*
+        is called once the hasher is done with it (to recycle a buffer)."""
+        try:
+            self._file.write(data)
+        except OSError as exc:
+            raise TransferFailed(describe_os_error(exc))
+        length = len(data)
+        self._position += length
+        self.written += length
+        self.hashed += length
+        self._hasher.submit(data, on_hashed)
+
+    def write_at(self, offset, data):
+        """Place a chunk at *offset* (UDP).  The caller guarantees chunks don't
+        overlap and each is written once."""
+        try:
+            if offset != self._position:
+                self._file.seek(offset)
+            self._file.write(data)
+        except OSError as exc:
+            raise TransferFailed(describe_os_error(exc))
+        length = len(data)
+        self._position = offset + length
+        self.written += length
+        if offset == self.hashed:
+            self._hasher.submit(bytes(data))
+            self.hashed += length
+            self._drain_ahead()
+        else:
+            self._ahead[offset] = length
+
+    def _drain_ahead(self):
+        while self.hashed in self._ahead:
+            length = self._ahead.pop(self.hashed)
+            self._file.seek(self.hashed)
+            remaining = length
+            while remaining:
+                piece = self._file.read(min(READ_BACK, remaining))
+                if not piece:
+                    raise TransferFailed("received file shrank while reading it back")
+                self._hasher.submit(piece)
+                remaining -= len(piece)
+            self.hashed += length
+            self._position = self.hashed  # the file position is now here
+
+    # -- ending ----------------------------------------------------------------
+    def digest(self):
+        """Wait for the hasher; the hex SHA-256 of the in-order prefix."""
+        return self._hasher.hexdigest()
+
+    def finish(self):
+        """Verify size and hash; on success rename to the final name.
+
+        Returns the received hash.  Raises TransferFailed (the partial file is
+        then still under its temporary name: call ``discard``).
+        """
+        received = self.digest()
+        self._close_file()
+        if self.written != self.size or self.hashed != self.size:
+            raise TransferFailed("incomplete file: {:,} of {:,} bytes".format(self.written, self.size))
+        if received != self.expected_sha256:
+            raise TransferFailed("SHA-256 mismatch: expected {}..., received {}...".format(
+                (self.expected_sha256 or "?")[:16], received[:16]))
+        try:
+            os.replace(str(self.temp_path), str(self.final_path))
+        except OSError as exc:
+            raise TransferFailed("cannot rename the received file: {}".format(exc.strerror or exc))
+        return received
+
+    def discard(self, keep_partial=False):
+        """Remove the temporary file (or keep it under its .part name).
+
+        Returns the kept path or None.  Safe to call after finish()."""
+        self._hasher.close(timeout=5.0)
+        self._close_file()
+        if not self.temp_path.exists():
+            return None
+        if keep_partial:
+            return self.temp_path
+        try:
+            os.unlink(str(self.temp_path))
+        except OSError:
+            return self.temp_path
+        return None
+
+    def _close_file(self):
+        if not self.closed:
+            self.closed = True
+            try:
+                self._file.close()
+            except OSError:
+                pass

@@ -1,0 +1,40 @@
+"""Parsing and formatting of sizes, rates and durations."""
+
+import re
+
+_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgG]?)(i?)[bB]?\s*\Z")
+
+
+def parse_size(text):
+    """'800M' -> 800_000_000, '64Ki' -> 65536, '0' -> 0.  ValueError if malformed.
+
+    K/M/G are powers of 1000 (rates are quoted that way); Ki/Mi/Gi powers of 1024.
+    """
+    match = _SIZE.match(str(text))
+    if not match:
+        raise ValueError("not a size: {!r} (examples: 0, 500K, 800M, 1G)".format(text))
+    number, unit, binary = match.groups()
+    base = 1024 if binary else 1000
+    scale = {"": 1, "k": base, "m": base ** 2, "g": base ** 3}[unit.lower()]
+    return int(float(number) * scale)
+
+
+def megabytes_per_second(size_bytes, seconds):
+    """Rate in MB/s (10^6 bytes per second), or None when it can't be computed."""
+    if not seconds or seconds <= 0:
+        return None
+    return size_bytes / seconds / 1e6
+
+
+def format_rate(bytes_per_second):
+    """'812.4 MB/s' (MB = 10^6 bytes); '-' when unknown."""
+    if bytes_per_second is None:
+        return "-"
+    return "{:,.1f} MB/s".format(bytes_per_second / 1e6)
+
+
+def format_ms(milliseconds):
+    """'1,234.567 ms'; '-' when unknown."""
+    if milliseconds is None:
+        return "-"
+    return "{:,.3f} ms".format(milliseconds)
