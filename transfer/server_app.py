@@ -6,6 +6,7 @@ A protocol supplies a server object with ``port``, ``run_test(entry,
 clients, board) -> TestOutcome`` and ``close()``.
 """
 
+import os
 import sys
 
 from transfer import catalog
@@ -38,10 +39,12 @@ def prepare_catalog(config, out):
 
 
 def write_port_file(path, port):
-    """Write the listening port for scripts (atomically enough: one small write)."""
+    """Write the listening port for scripts, atomically (a temporary name, then rename)."""
+    temp = "{}.{}.tmp".format(path, os.getpid())
     try:
-        with open(path, "w") as handle:
+        with open(temp, "w") as handle:
             handle.write("{}\n".format(port))
+        os.replace(temp, path)
     except OSError as exc:
         raise UserError("cannot write the port file {}: {}".format(path, exc.strerror or exc))
 
