@@ -69,7 +69,7 @@ class IntField(Field):
         self.low, self.high = low, high
 
     def parse(self, text):
-        if not text.isdigit() or len(text) > 20:
+        if not (text.isascii() and text.isdigit()) or len(text) > 20:  # "²".isdigit() is True
             raise ProtocolError("{} must be a whole number, got {}".format(self.name, printable(text, 30)))
         value = int(text)
         if not self.low <= value <= self.high:

@@ -59,11 +59,14 @@ class ConnectionRecord:
         """True once start_clock() ran."""
         return self._start_monotonic is not None
 
-    def stop_clock(self):
-        """Mark the end of the timed interval and compute time and rate."""
+    def stop_clock(self, at=None):
+        """Mark the end of the timed interval and compute time and rate.
+
+        *at* is a ``time.perf_counter()`` value when the interval ended
+        earlier than now (UDP: the last datagram sent or received)."""
         if self._start_monotonic is None:
             return
-        elapsed = time.perf_counter() - self._start_monotonic
+        elapsed = (time.perf_counter() if at is None else at) - self._start_monotonic
         self.last_byte_epoch = self.first_byte_epoch + elapsed
         self.time_ms = elapsed * 1000.0
         self.rate_bytes_per_s = self.bytes / elapsed if elapsed > 0 else None
