@@ -80,7 +80,9 @@ class TCPTest:
     def finish_connection(self, rec):
         """A started connection ended: log it; the test ends with the last one."""
         rec.state = "verified" if rec.ok else "failed"
-        self.board.update(_row(rec), rec.state, "" if rec.ok else printable(rec.reason, 80))
+        detail = ("{:,} bytes in {:.3f} s".format(rec.bytes, (rec.time_ms or 0) / 1000) if rec.ok
+                  else printable(rec.reason, 80))
+        self.board.update(_row(rec), rec.state, detail)
         self.log.add_connection(rec)
         with self.lock:
             self.records.append(rec)

@@ -123,7 +123,7 @@ def _wait_all(condition, timeout):
 def print_client_summary(result, extra_columns=(), out=None):
     """The summary table and the log's path."""
     out = out or sys.stdout
-    out.write("\n" + summary_table(result.records, "client", extra_columns) + "\n")
+    out.write("\n" + summary_table(result.records, extra_columns) + "\n")
     saved = [r.saved_as for r in result.records if r.saved_as]
     partial = [r.partial_as for r in result.records if r.partial_as]
     if saved:

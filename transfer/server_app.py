@@ -112,7 +112,7 @@ def run_server_program(config, server_factory, protocol_label, extra_columns=(),
                                 quiet=config.quiet)
             outcome = server.run_test(entry, clients, board)
             if not config.quiet or not outcome.ok:
-                out.write("\n" + summary_table(outcome.records, "server", extra_columns) + "\n")
+                out.write("\n" + summary_table(outcome.records, extra_columns) + "\n")
             out.write("log: {}\n".format(outcome.log_path))
             out.flush()
             if outcome.interrupted:

@@ -24,17 +24,16 @@ def render_table(headers, rows):
     return "\n".join(lines)
 
 
-def summary_table(records, role, extra_columns=()):
+def summary_table(records, extra_columns=()):
     """The end-of-test table: one row per connection, then the totals line.
 
     *extra_columns* is a sequence of (header, function(record) -> str)."""
-    headers = ["client", "address", "result", "bytes", "time", "rate"] + [h for h, _ in extra_columns]
+    headers = ["client", "client address", "result", "bytes", "time", "rate"] + [h for h, _ in extra_columns]
     rows = []
     ordered = sorted(records, key=lambda r: (r.client_id is None, r.client_id or 0, r.client_port or 0))
     for rec in ordered:
         result = "verified" if rec.ok else "FAILED: " + printable(rec.reason or "unknown", 60)[1:-1]
-        address = rec.client_address if role == "server" else rec.server_address
-        row = [rec.client_id if rec.client_id is not None else "?", address, result,
+        row = [rec.client_id if rec.client_id is not None else "?", rec.client_address, result,
                "{:,}".format(rec.bytes), format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)]
         row.extend(fn(rec) for _, fn in extra_columns)
         rows.append(row)
