@@ -38,7 +38,7 @@ ZERO_SHA256 = "0" * 64
 def buffer_plan(clients):
     """(buffers, bytes each) per client: 1 MiB pieces for a few clients, smaller for many."""
     if clients <= 10:
-        return 4, 1024 * 1024
+        return 8, 1024 * 1024
     if clients <= 50:
         return 4, 256 * 1024
     return 3, 128 * 1024

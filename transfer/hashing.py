@@ -1,5 +1,5 @@
-"""SHA-256 helpers: hashing a file, and hashing in a background thread so a
-receiver can keep receiving and writing while the previous buffer is hashed."""
+"""SHA-256 helpers: hashing a file, and background workers so a receiver can
+keep receiving while earlier buffers are written and hashed in parallel."""
 
 import hashlib
 import queue
@@ -22,25 +22,26 @@ def sha256_file(path, read_size=READ_SIZE):
     return digest.hexdigest()
 
 
-class BackgroundHasher:
-    """Feeds buffers to SHA-256 in a worker thread, in submission order.
+class BackgroundWorker:
+    """Applies *handle(data)* to queued buffers in one thread, in order.
 
-    ``submit(data, on_done)`` queues a bytes-like object; *on_done* (if given)
-    is called from the worker once the data is hashed, so the caller can reuse
-    the buffer.  ``hexdigest()`` waits for the queue to drain.  hashlib
-    releases the GIL for large updates, so this overlaps with socket receives
-    and file writes in the calling thread.
+    ``submit(data, on_done)`` queues a bytes-like object (blocking while
+    *max_pending* wait); *on_done(data)* runs in the worker afterwards so the
+    caller can recycle the buffer.  The first exception *handle* raises is
+    kept: later items are skipped (but still handed to *on_done*) and
+    ``error`` tells the caller.  hashlib and file writes release the GIL, so
+    workers overlap with socket receives in the calling thread.
     """
 
     _STOP = object()
 
-    def __init__(self, max_pending=8):
-        self._digest = hashlib.sha256()
+    def __init__(self, handle, name, max_pending=8):
+        self._handle = handle
         self._queue = queue.Queue(max_pending)
-        self._error = None
-        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
-        self._thread.start()
+        self.error = None
         self._closed = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
 
     def _run(self):
         while True:
@@ -48,34 +49,45 @@ class BackgroundHasher:
             if item is self._STOP:
                 return
             data, on_done = item
-            try:
-                self._digest.update(data)
-            except Exception as exc:  # pragma: no cover - defensive
-                self._error = exc
+            if self.error is None:
+                try:
+                    self._handle(data)
+                except Exception as exc:
+                    self.error = exc
             if on_done is not None:
                 on_done(data)
 
     def submit(self, data, on_done=None):
-        """Queue *data* for hashing (blocks while max_pending buffers wait)."""
+        """Queue *data* (blocks while max_pending buffers wait)."""
         self._queue.put((data, on_done))
 
-    def hexdigest(self, timeout=60.0):
-        """Wait for every queued buffer, stop the worker, return the hex digest."""
-        self.close(timeout)
-        if self._error is not None:
-            raise self._error
-        return self._digest.hexdigest()
-
     def close(self, timeout=60.0):
-        """Stop the worker after the queued buffers (idempotent)."""
+        """Finish the queued buffers and stop the thread (idempotent).
+        Returns True if the thread ended within *timeout*."""
         if not self._closed:
             self._closed = True
             self._queue.put(self._STOP)
         self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+
+class BackgroundHasher(BackgroundWorker):
+    """SHA-256 of everything submitted, computed in a worker thread."""
+
+    def __init__(self, max_pending=8):
+        self._digest = hashlib.sha256()
+        super().__init__(self._digest.update, "sha256", max_pending)
+
+    def hexdigest(self, timeout=60.0):
+        """Wait for every queued buffer, stop the worker, return the hex digest."""
+        self.close(timeout)
+        if self.error is not None:
+            raise self.error
+        return self._digest.hexdigest()
 
 
 class BufferPool:
-    """A fixed set of reusable receive buffers, handed back by the hasher."""
+    """A fixed set of reusable receive buffers, handed back when used."""
 
     def __init__(self, count, size):
         self.size = size

@@ -1,8 +1,10 @@
 """A file being received: written under a temporary ``.part`` name, hashed
-while it streams (in a second thread), renamed to its final name only when
-every byte arrived and the SHA-256 matched.
+while it streams, renamed to its final name only when every byte arrived and
+the SHA-256 matched.
 
-TCP writes sequentially (``write``); UDP places chunks by offset
+TCP appends (``write``): each buffer goes to a writer thread and a hasher
+thread at once, so receiving, writing and hashing all overlap and a slow
+disk write never stalls the socket.  UDP places chunks by offset
 (``write_at``), and the in-order prefix is hashed as it grows: chunks that
 arrive ahead of a gap are read back once the gap fills, nothing else is ever
 read back.
@@ -11,10 +13,11 @@ read back.
 import errno
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from transfer.errors import TransferFailed
-from transfer.hashing import BackgroundHasher
+from transfer.hashing import BackgroundHasher, BackgroundWorker
 
 READ_BACK = 1024 * 1024
 
@@ -55,6 +58,7 @@ class IncomingFile:
         _apply_umask(handle)
         self._file = os.fdopen(handle, "w+b", buffering=0)
         self._hasher = BackgroundHasher()
+        self._writer = None       # started by the first sequential write()
         self._position = 0        # where the next sequential write goes
         self.hashed = 0           # length of the prefix fed to the hasher
         self._ahead = {}          # offset -> length of chunks written beyond the hashed prefix
@@ -62,18 +66,50 @@ class IncomingFile:
         self.closed = False
 
     # -- writing ---------------------------------------------------------------
-    def write(self, data, on_hashed=None):
-        """Append *data* (bytes-like) and queue it for hashing; *on_hashed(data)*
-        is called once the hasher is done with it (to recycle a buffer)."""
-        try:
-            self._file.write(data)
-        except OSError as exc:
-            raise TransferFailed(describe_os_error(exc))
+    def write(self, data, on_done=None):
+        """Append *data* (bytes-like): queued for the writer and the hasher
+        threads; *on_done(data)* runs once both are finished with it (to
+        recycle a buffer).  Raises TransferFailed if an earlier write failed."""
+        if self._writer is None:
+            self._writer = BackgroundWorker(self._write_all, "writer")
+        self._raise_write_error()
         length = len(data)
         self._position += length
         self.written += length
         self.hashed += length
-        self._hasher.submit(data, on_hashed)
+        if on_done is None:
+            release = None
+        else:
+            pending = [2]
+            lock = threading.Lock()
+
+            def release(_data):
+                with lock:
+                    pending[0] -= 1
+                    last = pending[0] == 0
+                if last:
+                    on_done(data)
+        self._writer.submit(data, release)
+        self._hasher.submit(data, release)
+
+    def _write_all(self, data):
+        view = memoryview(data)
+        while view:
+            count = self._file.write(view)
+            view = view[count:]
+
+    def _raise_write_error(self):
+        error = self._writer.error if self._writer is not None else None
+        if error is not None:
+            if isinstance(error, OSError):
+                raise TransferFailed(describe_os_error(error))
+            raise TransferFailed("cannot write the received file: {!r}".format(error))
+
+    def _stop_writer(self, timeout=60.0):
+        if self._writer is not None:
+            if not self._writer.close(timeout):
+                raise TransferFailed("writing the received file stalled")
+            self._raise_write_error()
 
     def write_at(self, offset, data):
         """Place a chunk at *offset* (UDP).  The caller guarantees chunks don't
@@ -110,7 +146,9 @@ class IncomingFile:
 
     # -- ending ----------------------------------------------------------------
     def digest(self):
-        """Wait for the hasher; the hex SHA-256 of the in-order prefix."""
+        """Wait for the writer and the hasher; the hex SHA-256 of the in-order
+        prefix.  Raises TransferFailed if a write failed (disk full)."""
+        self._stop_writer()
         return self._hasher.hexdigest()
 
     def finish(self):
@@ -137,6 +175,8 @@ class IncomingFile:
 
         Returns the kept path or None.  Safe to call after finish()."""
         self._hasher.close(timeout=5.0)
+        if self._writer is not None:
+            self._writer.close(timeout=5.0)
         self._close_file()
         if not self.temp_path.exists():
             return None
