@@ -19,7 +19,7 @@ import threading
 import time
 
 from transfer.cli import run_main
-from transfer.client_app import ask_missing_settings, print_client_summary, run_client
+from transfer.client_app import ask_missing_settings, failure_reason, print_client_summary, run_client
 from transfer.config import client_config_from_args, client_parser
 from transfer.errors import ProtocolError, TransferFailed
 from transfer.hashing import BufferPool
@@ -86,25 +86,16 @@ class TCPClientSession:
             incoming = IncomingFile(final, self.offer.size, self.offer.sha256)
             self._receive(reader.take_buffered(), incoming)
             self._finish(reader, incoming)
-        except TransferFailed as exc:
-            rec.fail(str(exc))
         except socket.timeout:
             rec.fail("timed out after {:,} bytes (no data for {:g} s)".format(rec.bytes, self.sock.gettimeout() or 0)
                      if rec.started else "timed out waiting for the server")
         except EOFError as exc:
             rec.fail("server closed the connection after {:,} of {} bytes".format(
                 rec.bytes, "{:,}".format(self.offer.size) if self.offer else "?") if rec.started else str(exc))
-        except ProtocolError as exc:
-            rec.fail("protocol error: {}".format(exc))
         except ConnectionRefusedError:
             rec.fail("connection refused by {}:{} (is the server running?)".format(self.config.host, self.config.port))
-        except OSError as exc:
-            if self.cancel.is_set():
-                rec.fail("interrupted after {:,} bytes".format(rec.bytes))
-            else:
-                rec.fail("network error after {:,} bytes: {}".format(rec.bytes, exc.strerror or exc))
         except Exception as exc:  # a bug must not kill the other clients
-            rec.fail("internal error: {!r}".format(exc))
+            rec.fail(failure_reason(exc, rec, self.cancel.is_set()))
         finally:
             self.handshake_done.set()
             if self.sock is not None:

@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 
-from transfer import messages
 from transfer.cli import run_main
 from transfer.config import server_config_from_args, server_parser
 from transfer.errors import ProtocolError, UserError
@@ -25,7 +24,7 @@ from transfer.gate import TestGate
 from transfer.messages import (Busy, Bye, DataHeader, Done, FileOffer, Hello, LineReader, Ready,
                                close_quietly, printable, send_error_and_close, send_message)
 from transfer.records import ConnectionRecord
-from transfer.server_app import TestOutcome, run_server_program
+from transfer.server_app import TestOutcome, run_server_program, wait_for_test
 from transfer.status import progress_detail
 from transfer.testlog import TestLog
 
@@ -128,14 +127,8 @@ class TCPFileServer:
         accept_thread = threading.Thread(target=self._accept_loop, args=(test,), name="accept", daemon=True)
         accept_thread.start()
         interrupted = False
-        deadline = time.monotonic() + self.config.test_timeout if self.config.test_timeout else None
         try:
-            while not test.finished.wait(0.1):
-                if deadline is not None and time.monotonic() > deadline:
-                    test_log.add_event("timeout", "-", "test did not finish within --test-timeout")
-                    break
-        except KeyboardInterrupt:
-            interrupted = True
+            interrupted = wait_for_test(test.finished, self.config.test_timeout, test_log)
         finally:
             if interrupted or not test.finished.is_set():
                 test.abort()
@@ -279,7 +272,12 @@ class TCPFileServer:
                 last_update = 0.0
                 while offset < entry.size:
                     count = min(SENDFILE_SLICE, entry.size - offset)
-                    sent = conn.sendfile(source, offset, count)
+                    try:
+                        sent = conn.sendfile(source, offset, count)
+                    except OSError:
+                        # sendfile() leaves the file position after what it did send
+                        rec.bytes = max(rec.bytes, source.tell())
+                        raise
                     if sent == 0:
                         raise EOFError("connection closed while sending")
                     offset += sent

@@ -15,6 +15,7 @@ import threading
 import time
 
 from transfer.cli import EXIT_FAILED, EXIT_OK
+from transfer.errors import ProtocolError, TransferFailed
 from transfer.prompts import Prompter
 from transfer.status import StatusBoard
 from transfer.tables import summary_table
@@ -37,6 +38,20 @@ class ClientRunResult:
         if self.interrupted:
             return 130
         return EXIT_OK if self.ok else EXIT_FAILED
+
+
+def failure_reason(exc, rec, cancelled):
+    """The reason to log for *exc*, which ended a client session (*rec* its
+    record; *cancelled* True after Ctrl-C or a cancelled READY)."""
+    if isinstance(exc, TransferFailed):
+        return str(exc)
+    if isinstance(exc, ProtocolError):
+        return "protocol error: {}".format(exc)
+    if isinstance(exc, OSError):
+        if cancelled:
+            return "interrupted after {:,} bytes".format(rec.bytes)
+        return "network error after {:,} bytes: {}".format(rec.bytes, exc.strerror or exc)
+    return "internal error: {!r}".format(exc)
 
 
 def ask_missing_settings(config, prompter, default_port):

@@ -111,9 +111,12 @@ class IncomingFile:
                 raise TransferFailed("writing the received file stalled")
             self._raise_write_error()
 
-    def write_at(self, offset, data):
+    def write_at(self, offset, data, on_done=None):
         """Place a chunk at *offset* (UDP).  The caller guarantees chunks don't
-        overlap and each is written once."""
+        overlap and each is written once.  Without *on_done* the hasher gets a
+        copy; with it, the hasher uses *data* itself and *on_done(data)* runs
+        once nothing needs it any more (hashed, or at once if it lies beyond a
+        gap), so the caller can then reuse the buffer."""
         try:
             if offset != self._position:
                 self._file.seek(offset)
@@ -124,11 +127,16 @@ class IncomingFile:
         self._position = offset + length
         self.written += length
         if offset == self.hashed:
-            self._hasher.submit(bytes(data))
+            if on_done is None:
+                self._hasher.submit(bytes(data))
+            else:
+                self._hasher.submit(data, on_done)
             self.hashed += length
             self._drain_ahead()
         else:
             self._ahead[offset] = length
+            if on_done is not None:
+                on_done(data)
 
     def _drain_ahead(self):
         while self.hashed in self._ahead:

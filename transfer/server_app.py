@@ -8,6 +8,7 @@ clients, board) -> TestOutcome`` and ``close()``.
 
 import os
 import sys
+import time
 
 from transfer import catalog
 from transfer.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
@@ -26,6 +27,20 @@ class TestOutcome:
         self.log_path = log_path
         self.ok = ok
         self.interrupted = interrupted
+
+
+def wait_for_test(finished, test_timeout, test_log):
+    """Wait until the *finished* Event is set (or *test_timeout* s pass, 0 = no
+    limit, logged as an event).  Returns True if Ctrl-C interrupted the wait."""
+    deadline = time.monotonic() + test_timeout if test_timeout else None
+    try:
+        while not finished.wait(0.1):
+            if deadline is not None and time.monotonic() > deadline:
+                test_log.add_event("timeout", "-", "test did not finish within --test-timeout")
+                return False
+    except KeyboardInterrupt:
+        return True
+    return False
 
 
 def prepare_catalog(config, out):

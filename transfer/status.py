@@ -9,7 +9,6 @@ import os
 import shutil
 import sys
 import threading
-import time
 
 FINAL_STATES = ("verified", "failed")
 

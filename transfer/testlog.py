@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
@@ -120,7 +119,10 @@ class TestLog:
         ]
         for key in sorted(rec.extra):
             if key != "client_report":
-                lines.append("  {}: {}".format(key.replace("_", " "), rec.extra[key]))
+                value = rec.extra[key]
+                if isinstance(value, str) and not value.isprintable():
+                    value = printable(value)  # a name from the wire: no raw control characters
+                lines.append("  {}: {}".format(key.replace("_", " "), value))
         if rec.extra.get("client_report"):
             lines.append("  client report: {}".format(json.dumps(rec.extra["client_report"], sort_keys=True)))
         if rec.saved_as:
