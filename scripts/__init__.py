@@ -1,0 +1,1 @@
+"""Helper scripts for the file-transfer lab (reports, benchmarks, captures, network lab)."""
