@@ -190,12 +190,12 @@ class TestLogTests(unittest.TestCase):
 
 class PromptTests(unittest.TestCase):
     def test_ask_int_repeats_until_valid(self):
-        answers = iter(["abc", "", "0", "26", "7"])
+        answers = iter(["abc", "", "0", "\u00b2", "26", "7"])
         out = io.StringIO()
         prompter = Prompter(input_fn=lambda: next(answers), output=out)
         self.assertEqual(prompter.ask_int("How many", 25, 1, 25), 25)
         self.assertEqual(prompter.ask_int("How many", 25, 1, 25), 7)
-        self.assertEqual(out.getvalue().count("please type a whole number from 1 to 25"), 3)
+        self.assertEqual(out.getvalue().count("please type a whole number from 1 to 25"), 4)
 
     def test_end_of_input_raises_prompt_closed(self):
         def eof():

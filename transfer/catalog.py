@@ -230,7 +230,7 @@ def select_file(entries, choice):
     for entry in entries:
         if entry.name == choice:
             return entry
-    if choice.isdigit():
+    if choice.isascii() and choice.isdigit():
         number = int(choice)
         if 1 <= number <= len(entries):
             return entries[number - 1]

@@ -62,14 +62,14 @@ class ClientConfig:
 
 def positive_int(text):
     """argparse type: a whole number >= 1."""
-    if not str(text).isdigit() or int(text) < 1:
+    if not (str(text).isascii() and str(text).isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError("expected a whole number of at least 1, got {!r}".format(text))
     return int(text)
 
 
 def port_number(text):
     """argparse type: 0..65535."""
-    if not str(text).isdigit() or int(text) > 65535:
+    if not (str(text).isascii() and str(text).isdigit()) or int(text) > 65535:
         raise argparse.ArgumentTypeError("expected a port from 0 to 65535, got {!r}".format(text))
     return int(text)
 

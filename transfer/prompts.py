@@ -35,7 +35,7 @@ class Prompter:
             answer = self._ask("{} [{}-{}, default {}]: ".format(question, low, high, default))
             if answer == "":
                 return default
-            if answer.isdigit() and low <= int(answer) <= high:
+            if answer.isascii() and answer.isdigit() and low <= int(answer) <= high:
                 return int(answer)
             self.tell("  please type a whole number from {} to {}".format(low, high))
 
