@@ -1,0 +1,1 @@
+"""UDP file transfer: ``udp.server``, ``udp.client`` (raw and reliable modes, ping)."""

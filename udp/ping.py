@@ -1,0 +1,77 @@
+"""UDP echo client: ``python3 udp/client.py --ping`` sends PING datagrams to
+the server's well-known port, prints each PONG with its round-trip time and
+ends with a loss and min/avg/max summary, like ping."""
+
+import socket
+import sys
+import time
+
+from transfer.errors import ProtocolError, UserError
+from udp.packets import Ping, Pong, address_text, decode_control, ignore_connreset
+
+
+
+def run_ping(host, port, count, interval, out=None):
+    """Send *count* PINGs *interval* s apart; 0 if any PONG came back, else 1."""
+    out = out or sys.stdout
+    try:
+        infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)
+    except socket.gaierror as exc:
+        raise UserError("cannot resolve {!r}: {}".format(host, exc.strerror or exc))
+    family, _, _, _, server = infos[0]
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    ignore_connreset(sock)
+    rtts = []
+    sent = 0
+    out.write("PING {} (UDP), {} request(s), {:g} s apart\n".format(address_text(server), count, interval))
+    out.flush()
+    try:
+        for seq in range(1, count + 1):
+            started = time.perf_counter()
+            try:
+                sock.sendto(Ping(seq=seq).encode(), server)
+            except OSError as exc:
+                out.write("seq={}: send failed: {}\n".format(seq, exc.strerror or exc))
+                continue
+            sent += 1
+            deadline = started + interval
+            answered = False
+            while True:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    break
+                sock.settimeout(left)
+                try:
+                    data, source = sock.recvfrom(2048)
+                except socket.timeout:
+                    break
+                except OSError:
+                    continue  # e.g. ICMP unreachable reported on Windows
+                try:
+                    message = decode_control(data)
+                except ProtocolError:
+                    continue
+                if isinstance(message, Pong) and message.seq == seq and source[0] == server[0]:
+                    rtt = (time.perf_counter() - started) * 1000.0
+                    rtts.append(rtt)
+                    answered = True
+                    out.write("reply from {}: seq={} time={:.3f} ms\n".format(address_text(source), seq, rtt))
+                    out.flush()
+                    break
+            if not answered:
+                out.write("seq={}: no reply within {:g} s\n".format(seq, interval))
+                out.flush()
+            left = deadline - time.perf_counter()
+            if left > 0 and seq < count:
+                time.sleep(left)
+    except KeyboardInterrupt:
+        out.write("\n")
+    finally:
+        sock.close()
+    lost = sent - len(rtts)
+    out.write("--- {} UDP ping statistics ---\n".format(address_text(server)))
+    out.write("{} sent, {} received, {:.1f}% loss\n".format(sent, len(rtts), 100.0 * lost / sent if sent else 0.0))
+    if rtts:
+        out.write("rtt min/avg/max = {:.3f}/{:.3f}/{:.3f} ms\n".format(min(rtts), sum(rtts) / len(rtts), max(rtts)))
+    out.flush()
+    return 0 if rtts else 1
