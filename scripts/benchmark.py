@@ -43,6 +43,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from scripts import report
+from transfer.catalog import STANDARD_FILES, ensure_standard_files, generate_file
 
 __all__ = [
     "PROTOCOLS", "TestSpec", "Outcome", "BenchmarkError", "plan_tests", "parse_clients", "parse_protocols",
@@ -252,25 +253,6 @@ def auto_timeout(file_size, clients, floor_rate=25 * MB, base=60.0):
 
 # --------------------------------------------------------------------------- files and baseline
 
-def _generate(path, size):
-    """Deterministic file of *size* bytes (transfer.catalog.generate_file when present)."""
-    try:
-        from transfer.catalog import generate_file
-    except ImportError:
-        generate_file = None
-    if generate_file is not None:
-        generate_file(path, size)
-        return
-    line = b"".join(bytes([48 + (i * 7) % 75]) for i in range(99)) + b"\n"
-    path = Path(path)
-    with open(str(path), "wb") as out:
-        left = size
-        while left > 0:
-            chunk = line * max(1, min(left, MiB) // len(line) + 1)
-            out.write(chunk[:min(left, len(chunk))])
-            left -= min(left, len(chunk))
-
-
 def prepare_files(files_dir, names, quick, log):
     """Make sure the test files exist; returns [(name, size)].
 
@@ -283,16 +265,12 @@ def prepare_files(files_dir, names, quick, log):
         for name, size in QUICK_FILES:
             path = files_dir / name
             if not (path.is_file() and path.stat().st_size == size):
-                _generate(path, size)
+                generate_file(path, size)
             out.append((name, size))
         return out
     wanted = [file_name_for(n) for n in (names or DEFAULT_SIZES)]
-    try:
-        from transfer.catalog import STANDARD_FILES, ensure_standard_files
-    except ImportError:
-        STANDARD_FILES, ensure_standard_files = {}, None
     standard = [n for n in wanted if n in STANDARD_FILES]
-    if standard and ensure_standard_files is not None:
+    if standard:
         missing = [n for n in standard if not (files_dir / n).is_file()
                    or (files_dir / n).stat().st_size != STANDARD_FILES[n][0]]
         if missing:
@@ -306,7 +284,7 @@ def prepare_files(files_dir, names, quick, log):
     for name in wanted:
         path = files_dir / name
         if name in quick_sizes and not (path.is_file() and path.stat().st_size == quick_sizes[name]):
-            _generate(path, quick_sizes[name])
+            generate_file(path, quick_sizes[name])
         if not path.is_file():
             raise BenchmarkError("no file {} in {}".format(name, files_dir))
         out.append((name, path.stat().st_size))
