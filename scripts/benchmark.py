@@ -5,7 +5,7 @@
 
 For each protocol (tcp, udp-raw, udp-reliable), file (100MB.txt, 250MB.txt)
 and client count (1, 5, 10), the server and the client programs run as
-processes through their command lines (see CONTRACT.md); exit codes and wall
+processes through their command lines (see README.md); exit codes and wall
 times are recorded, received files are deleted after each test, and one
 progress line per test goes to stderr.  The SHA-256 rate of this Python is
 measured as a baseline.  At the end the report (scripts/report.py) is built

@@ -8,7 +8,7 @@ LOGS are ``*-log.jsonl`` sidecars or folders searched recursively for them
 (default ``Logs/report/``).
 
 Server logs define the tests; client logs are paired with server connections
-by (client_ip, client_port) as CONTRACT.md says.  A test is protocol + mode,
+by (client_ip, client_port) as README.md ("Logs") says.  A test is protocol + mode,
 file size and client count; repeated runs of one test are all listed, and the
 global figures are medians over the runs.  MB = 10^6 bytes throughout.
 """

@@ -1,4 +1,4 @@
-"""Tests of scripts/report.py on synthetic JSON-lines logs written per CONTRACT.md."""
+"""Tests of scripts/report.py on synthetic JSON-lines logs written per the schema in README.md ("Logs")."""
 
 import csv
 import io

@@ -49,7 +49,7 @@ class SmallLoad:
             summary = procs.records_of(log, "summary")[0]
             self.assertTrue(summary["ok"])
             self.assertEqual(summary["verified"], 25)
-        # the pairing rule of CONTRACT.md: the same (client_ip, client_port) on both sides
+        # the pairing rule of README.md ("Logs"): the same (client_ip, client_port) on both sides
         pairs = lambda log: {(r["client_ip"], r["client_port"]) for r in procs.records_of(log, "connection")}  # noqa
         self.assertEqual(pairs(server_log), pairs(client_log))
 

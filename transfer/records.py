@@ -1,6 +1,6 @@
 """Per-connection results, shared by servers, clients, logs and reports.
 
-Field names and meanings are the machine-readable log's (CONTRACT.md)."""
+Field names and meanings are the machine-readable log's (README.md, "Logs")."""
 
 import time
 

@@ -50,6 +50,7 @@ REPORT_INTERVAL = 0.3            # ... this far apart
 RECV_BUFFER = 65536              # bigger than any datagram: an oversized one is seen, not truncated
 BATCH_BYTES = 1024 * 1024        # in-sequence chunks are gathered this much at a time, then written and hashed
 BATCH_BUFFERS = 16               # batches that may wait for the writer (fewer with many clients)
+BUFFER_WAIT = 0.05               # a receiver waits this long at most for a free batch buffer, then drops data
 MSG_TRUNC = getattr(socket, "MSG_TRUNC", 0x20)
 FORCE_STAGING = False           # tests set it to run the portable receive path (no recvmsg_into) on Linux
 
@@ -303,7 +304,12 @@ class UDPClientSession:
         slots = writer.slots
         stall = self.config.timeout
         buffer = writer.take(stall)
+        if buffer is None:
+            raise TransferFailed("writing the received file stalled for {:g} s".format(stall))
         slot_views = buffer[1]
+        spare_slots = [memoryview(bytearray(chunk))]  # receives (and drops) data while no batch buffer is free
+        starved_since = None  # monotonic time since when no batch buffer was free
+        dropped = 0           # data datagrams dropped because the writer was behind (NACKed like lost ones)
         header = bytearray(HEADER_SIZE)
         overflow = bytearray(MAX_LINE)   # a control line longer than a (small) chunk still fits
         scatter = [memoryview(header), None, memoryview(overflow)]
@@ -333,6 +339,14 @@ class UDPClientSession:
         self._state("receiving", progress_detail(0, size, 0))
         first = self._first
         while got < chunks:
+            if buffer is None:
+                # the writer was behind: take a batch buffer back as soon as one is free (never wait here:
+                # a receiver that stops reading overflows its socket and misses the server's END too)
+                buffer = writer.poll()
+                if buffer is not None:
+                    slot_views, starved_since = buffer[1], None
+                elif time.monotonic() - starved_since > stall:
+                    raise TransferFailed("writing the received file stalled for {:g} s".format(stall))
             # -- one datagram: count, source, truncated; header in `header`, data in slot `filled`
             staged = True
             try:
@@ -358,6 +372,8 @@ class UDPClientSession:
             if count >= 0:
                 if source != session or truncated or not count:
                     ignored += 1
+                    if time.monotonic() - last_heard > self.idle_timeout:
+                        break  # nothing from the session for that long (a flood of strangers is no answer)
                     continue
                 last_heard = time.monotonic()
                 if count >= HEADER_SIZE and header[0] == DATA_TYPE:
@@ -375,6 +391,11 @@ class UDPClientSession:
                         rec.start_clock()
                     if have[seq]:
                         duplicates += 1
+                        continue
+                    if buffer is None:
+                        # no free batch buffer (the writer and hasher are behind): drop it; it becomes a gap
+                        # like a datagram the kernel dropped, so it is NACKed and the server's rate adapts
+                        dropped += 1
                         continue
                     have[seq] = 1
                     got += 1
@@ -397,8 +418,11 @@ class UDPClientSession:
                         writes = [(base * chunk, 0, filled * chunk)] if filled else []
                         writes.append((seq * chunk, filled * chunk, length))
                         writer.submit(buffer, writes)
-                    buffer = writer.take(stall)
-                    slot_views = buffer[1]
+                    buffer = writer.take(BUFFER_WAIT)
+                    if buffer is None:
+                        slot_views, starved_since = spare_slots, time.monotonic()
+                    else:
+                        slot_views = buffer[1]
                     base, filled = seq + 1, 0
                 else:
                     if staged:
@@ -421,8 +445,11 @@ class UDPClientSession:
             elif filled:
                 # quiet: write what the batch holds so the hash keeps up
                 writer.submit(buffer, ((base * chunk, 0, filled * chunk),))
-                buffer = writer.take(stall)
-                slot_views = buffer[1]
+                buffer = writer.take(BUFFER_WAIT)
+                if buffer is None:
+                    slot_views, starved_since = spare_slots, time.monotonic()
+                else:
+                    slot_views = buffer[1]
                 base, filled = base + filled, 0
             # -- housekeeping (after a batch, an out-of-sequence chunk, a control message, a timeout)
             now = time.monotonic()
@@ -447,12 +474,14 @@ class UDPClientSession:
             if now - last_status >= 0.25:
                 last_status = now
                 self._state("receiving", progress_detail(rec.bytes, size, rec.elapsed()))
-            if now - last_heard > self.idle_timeout:
+            if count < 0 and now - last_heard > self.idle_timeout:
+                # silence means an empty socket: time spent away from it (a busy writer, a thread
+                # that waited for the CPU) is not the server's silence
                 break
         if filled:
             writer.submit(buffer, ((base * chunk, 0, filled * chunk),))
         writer.close()
-        extra.update({"gaps_seen": gaps, "first_gap_seq": first_gap})
+        extra.update({"gaps_seen": gaps, "first_gap_seq": first_gap, "dropped_writer_behind": dropped})
         extra.update({"datagrams_received": datagrams, "duplicates": duplicates, "out_of_order": out_of_order,
                       "resent_datagrams": resent, "missing": chunks - got,
                       "loss_pct": round(100.0 * (chunks - got) / chunks, 4) if chunks else 0.0})
@@ -561,15 +590,24 @@ class BatchWriter:
             self.incoming.write_at(offset, view[start:start + length], done)
 
     def take(self, timeout):
-        """A free (view, slot views) buffer; TransferFailed if writing failed or stalls."""
+        """A free (view, slot views) buffer, or None if none frees up within
+        *timeout* s; TransferFailed if writing failed."""
         deadline = time.monotonic() + timeout
         while True:
             try:
-                return self._pool.get(timeout=0.1)
+                return self._pool.get(timeout=max(0.0, min(0.1, deadline - time.monotonic())))
             except queue.Empty:
                 self.check()
-                if time.monotonic() > deadline:
-                    raise TransferFailed("writing the received file stalled for {:g} s".format(timeout))
+                if time.monotonic() >= deadline:
+                    return None
+
+    def poll(self):
+        """A free buffer at once, or None; TransferFailed if writing failed."""
+        try:
+            return self._pool.get_nowait()
+        except queue.Empty:
+            self.check()
+            return None
 
     def submit(self, buffer, writes):
         """Queue *writes* [(file offset, start in buffer, length)] of *buffer*."""

@@ -7,8 +7,11 @@ mode's controller: the client's NACK feedback says how many datagrams
 arrived and how many gaps appeared; a lossy interval cuts the rate
 (multiplicative decrease, at most once per ``HOLD`` seconds); a clean one
 raises it, by 15% until the first loss or 1.5 x the starting rate (slow
-start, to find the capacity quickly), by a fixed step after that (additive
-increase).
+start, to find the capacity quickly), then by half the starting rate per
+second (additive increase, in proportion to the time the feedback covers).
+A feedback showing nothing received while the server kept sending (every
+datagram lost, e.g. to fragment loss on a slow link) and silence from the
+client both count as the heaviest loss (the rate is halved).
 """
 
 import time
@@ -59,7 +62,8 @@ class AdaptiveRate:
     DECREASE = 0.75          # multiplicative decrease ...
     MAX_CUT = 0.5            # ... or by the fraction lost, down to half, when the loss is heavier
     HOLD = 0.06              # seconds after a decrease during which more loss is the same event
-    STEP_FRACTION = 0.04     # additive increase per clean feedback, as a fraction of the start rate
+    INCREASE_PER_SECOND = 0.5  # additive increase: this fraction of the start rate per second of clean feedback
+    MAX_STEP_SECONDS = 0.1   # ... counting at most this much time per feedback
     SLOW_START = 1.15        # multiplicative increase per clean feedback until the first loss ...
     SLOW_START_CAP = 1.5     # ... or until the rate reaches 1.5 x the start (the start is a measured estimate)
     FLOOR_FRACTION = 1 / 16  # the rate never falls below start / 16 (and 1 MB/s)
@@ -70,35 +74,60 @@ class AdaptiveRate:
         self.rate = self.start
         self.floor = max(1e6, self.start * self.FLOOR_FRACTION)
         self.ceiling = max(self.start, ceiling or self.CEILING)
-        self.step = max(1e5, self.start * self.STEP_FRACTION)
+        self.step = max(1e5, self.start * self.INCREASE_PER_SECOND)   # bytes/s gained per second
         self.last_decrease = 0.0
+        self.last_feedback = None
         self.decreases = 0
+        self.blackouts = 0
+        self.silences = 0
         self.increases = 0
         self.lowest = self.rate
         self.highest = self.rate
         self.slow_start = True
 
-    def feedback(self, received, lost, now=None):
+    def _cut(self, factor, now):
+        self.slow_start = False
+        if now - self.last_decrease >= self.HOLD:
+            self.rate = max(self.floor, self.rate * factor)
+            self.last_decrease = now
+            self.decreases += 1
+            self.lowest = min(self.lowest, self.rate)
+            return True
+        return False
+
+    def feedback(self, received, lost, now=None, blackout=False):
         """*received* datagrams arrived and *lost* gaps appeared since the last
-        feedback; returns the new rate."""
+        feedback; *blackout*: the client received nothing new although the
+        server kept sending (every datagram lost: counts as the heaviest
+        loss, since no gap can show it); returns the new rate."""
         now = time.monotonic() if now is None else now
+        elapsed = self.MAX_STEP_SECONDS if self.last_feedback is None else \
+            max(0.0, min(self.MAX_STEP_SECONDS, now - self.last_feedback))
+        self.last_feedback = now
         total = received + lost
-        if lost and lost > self.LOSS_THRESHOLD * total:
-            self.slow_start = False
-            if now - self.last_decrease >= self.HOLD:
-                # cut by 25%, or by the fraction lost when that is more (at most by half)
-                factor = max(self.MAX_CUT, min(self.DECREASE, 1.0 - lost / total))
-                self.rate = max(self.floor, self.rate * factor)
-                self.last_decrease = now
-                self.decreases += 1
-                self.lowest = min(self.lowest, self.rate)
+        if blackout:
+            if self._cut(self.MAX_CUT, now):
+                self.blackouts += 1
+        elif lost and lost > self.LOSS_THRESHOLD * total:
+            # cut by 25%, or by the fraction lost when that is more (at most by half)
+            self._cut(max(self.MAX_CUT, min(self.DECREASE, 1.0 - lost / total)), now)
         elif received and now - self.last_decrease >= self.HOLD:
             if self.slow_start and self.rate * self.SLOW_START > self.start * self.SLOW_START_CAP:
                 self.slow_start = False
-            grown = self.rate * self.SLOW_START if self.slow_start else self.rate + self.step
+            # additive increase in proportion to the time covered (the feedback comes every ~20 ms
+            # while data flows, less often when the receiver is busy)
+            grown = self.rate * self.SLOW_START if self.slow_start else self.rate + self.step * elapsed
             self.rate = min(self.ceiling, grown)
             self.increases += 1
             self.highest = max(self.highest, self.rate)
+        return self.rate
+
+    def silence(self, now=None):
+        """The client has not been heard for a while although we keep sending
+        (link down, receiver swamped): halve the rate; returns it."""
+        now = time.monotonic() if now is None else now
+        if self._cut(self.MAX_CUT, now):
+            self.silences += 1
         return self.rate
 
     def summary(self):

@@ -48,7 +48,11 @@ END_FIRST_INTERVAL = 0.05           # END is repeated, doubling from 50 ms ...
 END_MAX_INTERVAL = 1.0              # ... up to 1 s, until the client answers
 READY_SILENCE = 15.0                # a READY client that stops repeating READY this long has left
 LINGER = 1.5                        # after BYE the session answers repeated REPORTs this long
-POLL_EVERY = 16                     # datagrams between two looks at the session socket
+POLL_EVERY = 16                     # datagrams between two looks at the session socket ...
+POLL_INTERVAL = 0.02                # ... or this many seconds, whichever comes first (slow rates)
+BLACKOUT_DATAGRAMS = 8              # reliable: a NACK with nothing new received although this many datagrams ...
+BLACKOUT_SECONDS = 0.1              # ... and this much time went by since the count last grew = heavy loss
+SILENCE_BACKOFF = 0.3               # reliable: nothing heard from the client this long while sending: halve the rate
 STATUS_EVERY = 0.25
 FORCE_COPY = False                  # tests set it to run the portable send path (no sendmsg) on Linux
 EVENTS_LOGGED = 20                  # ignored datagrams logged one by one per test; then only counted
@@ -635,22 +639,36 @@ class ServerSession:
         bucket = TokenBucket(adaptive.rate, datagram)
         pending = collections.deque()
         queued = bytearray(test.chunks)
-        state = {"next": 0, "received": 0}
+        now = time.monotonic()
+        # received: the client's count in its latest NACK; progress_*: datagrams sent and time when that
+        # count last grew; heard: the last message from the client; silence_cut: the last back-off for silence
+        state = {"next": 0, "received": 0, "progress_sent": 0, "progress_at": now, "heard": now,
+                 "silence_cut": now}
         self._last_status = 0.0
         delivery_start = time.perf_counter()
         last_sent = None
         sent_bytes = 0
         resent = 0
         datagrams = 0
+        last_poll = time.monotonic()
         done = False
 
         def handle(message):
             """A control message during the transfer; True when there is something to send."""
             if isinstance(message, Nack):
-                if message.received >= state["received"]:
+                now = time.monotonic()
+                state["heard"] = now
+                if message.received > state["received"]:
                     delta = message.received - state["received"]
                     state["received"] = message.received
-                    bucket.set_rate(adaptive.feedback(delta, message.lost))
+                    state["progress_sent"], state["progress_at"] = datagrams, now
+                    bucket.set_rate(adaptive.feedback(delta, message.lost, now))
+                elif message.received == state["received"]:
+                    # nothing new arrived: if we kept sending meanwhile, every datagram was lost (a slow link
+                    # losing a fragment of each, a swamped receiver): no gap can show that, so say it here
+                    blackout = datagrams - state["progress_sent"] >= BLACKOUT_DATAGRAMS and \
+                        now - state["progress_at"] >= BLACKOUT_SECONDS
+                    bucket.set_rate(adaptive.feedback(0, message.lost, now, blackout=blackout))
                 limit = state["next"]
                 for low, high in message.ranges:
                     for seq in range(low, min(high, limit - 1) + 1):
@@ -658,6 +676,7 @@ class ServerSession:
                             queued[seq] = 1
                             pending.append(seq)
                 return bool(pending)
+            state["heard"] = time.monotonic()
             return False
 
         while not done:
@@ -686,7 +705,13 @@ class ServerSession:
             datagrams += 1
             if not flags:
                 sent_bytes += length
-            if datagrams % POLL_EVERY == 0:
+            now = time.monotonic()
+            if datagrams % POLL_EVERY == 0 or now - last_poll >= POLL_INTERVAL:
+                last_poll = now
+                if now - state["heard"] >= SILENCE_BACKOFF and now - state["silence_cut"] >= SILENCE_BACKOFF:
+                    # sending into silence (link down, receiver swamped): back off until the client is heard
+                    state["silence_cut"] = now
+                    bucket.set_rate(adaptive.silence(now))
                 rec.bytes = sent_bytes
                 self._progress(sent_bytes)
                 while True:
@@ -706,6 +731,7 @@ class ServerSession:
         extra["resent_datagrams"] = resent
         extra["resent_pct"] = round(100.0 * resent / test.chunks, 3) if test.chunks else 0.0
         extra.update(adaptive.summary())
+        extra["rate_blackouts"], extra["rate_silences"] = adaptive.blackouts, adaptive.silences
         if last_sent is not None:
             rec.stop_clock(last_sent)  # first datagram sent -> last datagram sent
         if rec.extra["client_report"] is not None:
