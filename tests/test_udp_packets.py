@@ -135,6 +135,30 @@ class Pacing(unittest.TestCase):
         self.assertEqual(rate.rate, rate.ceiling)
         self.assertEqual(set(rate.summary()), {"rate_start", "rate_final", "rate_min", "rate_max", "rate_decreases"})
 
+    def test_nothing_received_or_nothing_heard_is_heavy_loss(self):
+        rate = AdaptiveRate(100e6)
+        rate.feedback(0, 0, 100.0)  # an interval with nothing at all: no change by itself
+        self.assertEqual(rate.rate, 100e6)
+        rate.feedback(0, 0, 100.1, blackout=True)  # ... but the server kept sending: every datagram lost
+        self.assertAlmostEqual(rate.rate, 100e6 * AdaptiveRate.MAX_CUT)
+        rate.silence(100.2)
+        self.assertAlmostEqual(rate.rate, 100e6 * AdaptiveRate.MAX_CUT ** 2)
+        self.assertEqual((rate.blackouts, rate.silences), (1, 1))
+
+    def test_additive_increase_follows_time_not_feedback_count(self):
+        fast, slow = AdaptiveRate(100e6), AdaptiveRate(100e6)
+        for rate in (fast, slow):
+            rate.feedback(90, 10, 100.0)  # the first loss ends the slow start
+            rate.feedback(100, 0, 101.0)
+        base = fast.rate
+        self.assertEqual(slow.rate, base)
+        for step in range(1, 51):
+            fast.feedback(100, 0, 101.0 + step * 0.02)  # one second of 20 ms feedback
+        for step in range(1, 11):
+            slow.feedback(100, 0, 101.0 + step * 0.1)   # the same second in 100 ms feedback
+        self.assertAlmostEqual(fast.rate, slow.rate, delta=base * 0.01)
+        self.assertAlmostEqual(fast.rate - base, 100e6 * AdaptiveRate.INCREASE_PER_SECOND, delta=base * 0.01)
+
 
 class Buffers(unittest.TestCase):
 

@@ -259,6 +259,36 @@ class BadInput(UDPHarness, unittest.TestCase):
         server.close()
         self.wait_server()
 
+    def test_silent_client_after_file_frees_its_place_after_the_hello_timeout(self):
+        server = self.start_server(1, hello_timeout=1.0)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.settimeout(5)
+        sock.sendto(b"HELLO id=1 total=1 mode=raw\n", ("127.0.0.1", server.port))
+        data, _ = sock.recvfrom(2048)
+        self.assertTrue(data.startswith(b"FILE "))
+        time.sleep(1.6)  # then silence: no READY, no HELLO
+        result = self.run_clients(server.port, 1)  # the place was given back
+        self.wait_server()
+        self.assert_all_verified(result, 1)
+        left = [r for r in self.sidecar("server") if r["record"] == "event" and r["kind"] == "left_before_start"]
+        self.assertEqual(len(left), 1)
+        self.assertIn("--hello-timeout", left[0]["detail"])
+
+    def test_client_waiting_for_its_user_keeps_its_place(self):
+        server = self.start_server(2, hello_timeout=2.0)
+
+        class SlowUser:
+            def confirm(self, _text):
+                time.sleep(3.5)  # longer than --hello-timeout: the clients repeat HELLO meanwhile
+                return True
+        config = ClientConfig(host="127.0.0.1", port=server.port, clients=2, assume_yes=False,
+                              received_dir=str(self.received), logs_dir=str(self.logs), quiet=True, timeout=5.0,
+                              handshake_timeout=20.0, idle_timeout=2.0)
+        result = udp_run_client(config, prompter=SlowUser())
+        self.wait_server()
+        self.assert_all_verified(result, 2)
+
     def test_no_server_ends_after_the_handshake_timeout(self):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("127.0.0.1", 0))

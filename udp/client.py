@@ -36,7 +36,7 @@ from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGR
                          Report, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait, chunk_count, decode_control,
                          format_ranges, ignore_connreset, raise_buffers, ranges_of, send_control, split_ranges)
 from udp.ping import run_ping
-from udp.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT, add_udp_flags
+from udp.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT, HELLO_KEEPALIVE, add_udp_flags
 
 ZERO_SHA256 = "0" * 64
 FIRST_INTERVAL = 0.25            # HELLO and READY are repeated, the interval doubling ...
@@ -257,8 +257,11 @@ class UDPClientSession:
             printable(offer.name, 60), offer.size, offer.clients, source[1]))
 
     def _wait_for_go(self):
-        while not self.go.wait(0.1):
-            pass
+        """Wait for the go (every client has its FILE; the user confirmed), repeating HELLO
+        meanwhile (idempotent) so the session knows we are still here (--hello-timeout)."""
+        hello = UdpHello(id=self.record.client_id, total=self.clients, mode=self.mode)
+        while not self.go.wait(HELLO_KEEPALIVE):
+            send_control(self.sock, hello, self.server)
         if self.cancel.is_set():
             raise TransferFailed("cancelled before READY")
 

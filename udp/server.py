@@ -46,7 +46,9 @@ DEFAULT_TOTAL_RATE = 700 * 1000 * 1000  # bytes/s shared by the clients of a tes
 DEFAULT_IDLE_TIMEOUT = 5.0          # client: silence that ends a transfer
 END_FIRST_INTERVAL = 0.05           # END is repeated, doubling from 50 ms ...
 END_MAX_INTERVAL = 1.0              # ... up to 1 s, until the client answers
+HELLO_KEEPALIVE = 1.0               # a client waiting to send READY repeats HELLO this often (--hello-timeout)
 READY_SILENCE = 15.0                # a READY client that stops repeating READY this long has left
+HANDSHAKE_POLL = 0.1                # before the start: a session looks at its socket (or the gate) this often
 LINGER = 1.5                        # after BYE the session answers repeated REPORTs this long
 POLL_EVERY = 16                     # datagrams between two looks at the session socket ...
 POLL_INTERVAL = 0.02                # ... or this many seconds, whichever comes first (slow rates)
@@ -298,6 +300,7 @@ class UDPFileServer:
         with test.lock:
             session = test.sessions.get(peer)
         if session is not None:
+            session.heard = time.monotonic()  # the client is still there (a keepalive while it waits to be READY)
             session.offer()  # its FILE was lost: send it again
             return
         if hello.mode != test.mode:
@@ -364,6 +367,7 @@ class ServerSession:
         self.record = rec
         self.row = _row(rec)
         self.logged = False
+        self.heard = time.monotonic()  # the last HELLO from this client (the listener updates it)
         self.thread = threading.Thread(target=self.run, name="udp-session-{}".format(peer[1]), daemon=True)
         self._recv = bytearray(2048)
 
@@ -450,17 +454,30 @@ class ServerSession:
         """FILE was sent; wait for READY, then for the others.  False if the client left."""
         test = self.test
         ready = False
-        last_heard = time.monotonic()
+        last_heard = began = time.monotonic()
         try:
             while not test.gate.started.is_set():
                 if test.stopping or test.gate.cancelled.is_set():
                     raise _Left("test cancelled")
-                message = self._receive(0.1)
+                if ready:
+                    # wait on the gate itself, so every session starts the moment the last client is READY
+                    # (not up to a poll interval later); then look at the socket without waiting
+                    if test.gate.started.wait(HANDSHAKE_POLL):
+                        break
+                    message = self._receive(0)
+                else:
+                    message = self._receive(HANDSHAKE_POLL)
                 now = time.monotonic()
                 if message is None:
-                    limit = READY_SILENCE if ready else self.cfg.handshake_timeout
-                    if now - last_heard > limit:
-                        raise _Left("client silent for {:g} s {} READY".format(limit, "after" if ready else "before"))
+                    if ready:
+                        if now - last_heard > READY_SILENCE:
+                            raise _Left("client silent for {:g} s after READY".format(READY_SILENCE))
+                    elif now - max(last_heard, self.heard) > self.cfg.hello_timeout:
+                        # a client that waits (for its user, for its other clients) repeats HELLO meanwhile
+                        raise _Left("nothing from the client (READY or HELLO) for {:g} s after FILE (--hello-timeout)"
+                                    .format(self.cfg.hello_timeout))
+                    elif now - began > self.cfg.handshake_timeout:
+                        raise _Left("no READY within {:g} s (--handshake-timeout)".format(self.cfg.handshake_timeout))
                     continue
                 last_heard = now
                 if isinstance(message, UdpReady):
@@ -744,6 +761,11 @@ def build_parser():
         "udp/server.py", "UDP file-transfer server: sends a file from files/ to N clients at once in numbered "
         "datagrams (each client gets its own server port) and collects each client's verdict.", DEFAULT_PORT)
     add_udp_flags(parser, "server")
+    hello = parser._option_string_actions.get("--hello-timeout")  # shared flag: say what it means for UDP
+    if hello is not None:
+        hello.help = ("seconds a client's session waits after FILE for the client's next datagram (READY, or the "
+                      "HELLO a waiting client repeats every {:g} s) before it frees the place (default "
+                      "%(default)s)".format(HELLO_KEEPALIVE))
     return parser
 
 
