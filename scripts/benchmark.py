@@ -44,6 +44,7 @@ from pathlib import Path
 
 from scripts import report
 from transfer.catalog import STANDARD_FILES, ensure_standard_files, generate_file
+from transfer.units import parse_size
 
 __all__ = [
     "PROTOCOLS", "TestSpec", "Outcome", "BenchmarkError", "plan_tests", "parse_clients", "parse_protocols",
@@ -326,19 +327,6 @@ def _optional(name):
         return None
 
 
-def _help_mentions(script, flag, cache={}):
-    """True when `script --help` lists *flag* (checked once per script, bounded)."""
-    key = (str(script), flag)
-    if key not in cache:
-        try:
-            proc = subprocess.run([sys.executable, str(script), "--help"], stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=30)
-            cache[key] = flag in proc.stdout.decode("utf-8", "replace")
-        except (OSError, subprocess.SubprocessError):
-            cache[key] = False
-    return cache[key]
-
-
 def _flatten_capture_rows(rows, run_number):
     out = []
     for row in rows:
@@ -470,8 +458,9 @@ class Runner:
                 "--logs-dir", str(self.logs_dir), "--files-dir", str(self.files_dir)]
         if spec.clients > SERVER_DEFAULT_MAX_CLIENTS:
             argv += ["--max-clients", str(spec.clients)]
-        if _help_mentions(prog, "--no-create"):
-            argv.append("--no-create")
+        argv.append("--no-create")
+        if spec.protocol == "udp" and self.args.udp_rate is not None:
+            argv += ["--rate", self.args.udp_rate]
         return argv + spec.flags
 
     def _client_argv(self, spec, host, port):
@@ -863,6 +852,9 @@ def build_parser():
     p.add_argument("--capture", action="store_true", help="capture packets of each test (scripts/capture.py)")
     p.add_argument("--netlab", metavar="RATE", help="run through a shaped network lab, e.g. 1gbit "
                                                     "(scripts/netlab.py; needs root)")
+    p.add_argument("--udp-rate", metavar="R",
+                   help="--rate for the UDP servers (bytes/s per client, K/M/G suffixes), e.g. 11M on a "
+                        "100 Mbit/s link; default: the server's own")
     p.add_argument("--timeout", type=_positive(float), metavar="S",
                    help="seconds one test may take (default: 60 + data at 25 MB/s)")
     p.add_argument("--no-baseline", action="store_true", help="skip the SHA-256 baseline")
@@ -884,6 +876,12 @@ def main(argv=None):
     if args.gap < 0 or args.serve_wait < 0:
         sys.stderr.write("benchmark: --gap and --serve-wait must not be negative\n")
         return 2
+    if args.udp_rate is not None:
+        try:
+            parse_size(args.udp_rate)
+        except ValueError as exc:
+            sys.stderr.write("benchmark: --udp-rate: {}\n".format(exc))
+            return 2
     try:
         status, result = run_benchmark(args)
     except BenchmarkError as exc:

@@ -175,3 +175,42 @@ class Buffers(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SessionChunkTests(unittest.TestCase):
+    """The datagram size follows the path MTU unless --chunk-size says otherwise."""
+
+    class FakeSocket:
+        family = __import__("socket").AF_INET
+
+        def __init__(self, mtu):
+            self.mtu = mtu
+
+        def getsockopt(self, level, option):
+            if self.mtu is None:
+                raise OSError("not connected")
+            return self.mtu
+
+    def chunk(self, mtu, chunk_size=None):
+        from transfer.config import ServerConfig
+        from udp import server
+        original = server.sys.platform
+        server.sys.platform = "linux"
+        try:
+            return server.session_chunk(ServerConfig(chunk_size=chunk_size), self.FakeSocket(mtu))
+        finally:
+            server.sys.platform = original
+
+    def test_ethernet_path_gets_unfragmented_datagrams(self):
+        from udp.packets import HEADER_SIZE
+        self.assertEqual(self.chunk(1500) + HEADER_SIZE, 1472)   # 1500 - 20 IP - 8 UDP
+
+    def test_loopback_and_unknown_paths_keep_the_default(self):
+        from udp.server import DEFAULT_CHUNK_SIZE
+        from udp.packets import HEADER_SIZE
+        self.assertEqual(self.chunk(65535) + HEADER_SIZE, DEFAULT_CHUNK_SIZE)
+        self.assertEqual(self.chunk(None) + HEADER_SIZE, DEFAULT_CHUNK_SIZE)
+
+    def test_explicit_chunk_size_wins(self):
+        from udp.packets import HEADER_SIZE
+        self.assertEqual(self.chunk(1500, chunk_size=32000) + HEADER_SIZE, 32000)

@@ -50,6 +50,7 @@ REPORT_INTERVAL = 0.3            # ... this far apart
 RECV_BUFFER = 65536              # bigger than any datagram: an oversized one is seen, not truncated
 BATCH_BYTES = 1024 * 1024        # in-sequence chunks are gathered this much at a time, then written and hashed
 BATCH_BUFFERS = 16               # batches that may wait for the writer (fewer with many clients)
+FEEDBACK_EVERY = 32              # reliable: housekeeping (NACK feedback) at least every this many datagrams
 BUFFER_WAIT = 0.05               # a receiver waits this long at most for a free batch buffer, then drops data
 MSG_TRUNC = getattr(socket, "MSG_TRUNC", 0x20)
 FORCE_STAGING = False           # tests set it to run the portable receive path (no recvmsg_into) on Linux
@@ -411,22 +412,27 @@ class UDPClientSession:
                             if first_gap is None:
                                 first_gap = highest + 1
                         highest = seq
-                    if seq == base + filled:
+                    if seq == base + filled and filled + 1 < slots and seq != last_seq:
                         filled += 1
-                        if filled < slots and seq != last_seq:
+                        if not reliable or filled % FEEDBACK_EVERY:
                             continue  # the batch fills up: nothing else to do for this datagram
-                        writer.submit(buffer, ((base * chunk, 0, (filled - 1) * chunk + length),))
+                        # reliable, small datagrams: a batch takes long to fill, so every FEEDBACK_EVERY
+                        # datagrams go on to the housekeeping (feedback on time) without cutting the batch
                     else:
-                        # out of sequence: write the batch so far, then this chunk from its slot
-                        writes = [(base * chunk, 0, filled * chunk)] if filled else []
-                        writes.append((seq * chunk, filled * chunk, length))
-                        writer.submit(buffer, writes)
-                    buffer = writer.take(BUFFER_WAIT)
-                    if buffer is None:
-                        slot_views, starved_since = spare_slots, time.monotonic()
-                    else:
-                        slot_views = buffer[1]
-                    base, filled = seq + 1, 0
+                        if seq == base + filled:
+                            filled += 1
+                            writer.submit(buffer, ((base * chunk, 0, (filled - 1) * chunk + length),))
+                        else:
+                            # out of sequence: write the batch so far, then this chunk from its slot
+                            writes = [(base * chunk, 0, filled * chunk)] if filled else []
+                            writes.append((seq * chunk, filled * chunk, length))
+                            writer.submit(buffer, writes)
+                        buffer = writer.take(BUFFER_WAIT)
+                        if buffer is None:
+                            slot_views, starved_since = spare_slots, time.monotonic()
+                        else:
+                            slot_views = buffer[1]
+                        base, filled = seq + 1, 0
                 else:
                     if staged:
                         data = bytes(stage_view[:count])

@@ -72,6 +72,35 @@ def data_size(config):
     return (config.chunk_size or DEFAULT_CHUNK_SIZE) - HEADER_SIZE
 
 
+IP_MTU = getattr(socket, "IP_MTU", 14)   # Linux getsockopt: the path MTU of a connected socket
+IP_UDP_HEADERS = 28                      # IPv4 (20) + UDP (8)
+
+
+def path_mtu(sock):
+    """The path MTU of the connected UDP socket *sock*, or None where the OS doesn't say."""
+    if not sys.platform.startswith("linux") or sock.family != socket.AF_INET:
+        return None
+    try:
+        return sock.getsockopt(socket.IPPROTO_IP, IP_MTU)
+    except OSError:
+        return None
+
+
+def session_chunk(config, sock):
+    """File bytes per datagram for one client: --chunk-size when given; otherwise
+    the default, shrunk to fit the path MTU when the route to the client has a
+    smaller one (an Ethernet LAN: 1500).  A datagram bigger than the MTU is cut
+    into IP fragments, the loss of any one loses the datagram, and on a
+    congested link the kernel's reassembly memory fills with incomplete
+    datagrams (held 30 s) until no large datagram gets through at all."""
+    if config.chunk_size:
+        return config.chunk_size - HEADER_SIZE
+    mtu = path_mtu(sock)
+    if mtu and mtu - IP_UDP_HEADERS < DEFAULT_CHUNK_SIZE:
+        return max(MIN_DATAGRAM, mtu - IP_UDP_HEADERS) - HEADER_SIZE
+    return DEFAULT_CHUNK_SIZE - HEADER_SIZE
+
+
 def bind_udp(bind, port):
     """A UDP socket bound to (*bind*, *port*); UserError if it can't be had."""
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
@@ -355,12 +384,14 @@ class ServerSession:
         self.rcvbuf, self.sndbuf = raise_buffers(self.sock)
         self.sock.connect(peer)  # the kernel keeps other senders out; getsockname() gives our real address
         self.sock.settimeout(1.0)  # waits go through select(); this only bounds a blocked send
+        self.chunk = session_chunk(self.cfg, self.sock)
+        self.chunks = chunk_count(test.entry.size, self.chunk)
         rec = ConnectionRecord(hello.id)
         rec.set_addresses(self.sock.getsockname(), peer, "server")
         rec.sha256_expected = test.entry.sha256
         rec.extra.update({
             "clients_announced": hello.total, "transfer_id": self.transfer,
-            "chunk_size": test.chunk + HEADER_SIZE, "datagrams_expected": test.chunks, "datagrams_sent": 0,
+            "chunk_size": self.chunk + HEADER_SIZE, "datagrams_expected": self.chunks, "datagrams_sent": 0,
             "resent_datagrams": 0, "control_sent": 0, "control_received": 0, "ignored_datagrams": 0,
             "so_rcvbuf": self.rcvbuf, "so_sndbuf": self.sndbuf, "rate_bytes_per_s_set": test.rate,
             "client_report": None})
@@ -381,7 +412,7 @@ class ServerSession:
         """(Re)send FILE from the session socket: the client learns our port from it."""
         entry = self.test.entry
         self._send(UdpFileOffer(name=entry.name, size=entry.size, sha256=entry.sha256, clients=self.test.clients,
-                                chunk=self.test.chunk, transfer=self.transfer, mode=self.test.mode))
+                                chunk=self.chunk, transfer=self.transfer, mode=self.test.mode))
 
     def _send(self, message):
         try:
@@ -509,7 +540,7 @@ class ServerSession:
         pages (mapped) go out in one gathered system call, with no copy in
         Python; elsewhere the chunk is copied after the header in a buffer."""
         test = self.test
-        chunk, size, source, transfer = test.chunk, test.entry.size, test.source, self.transfer
+        chunk, size, source, transfer = self.chunk, test.entry.size, test.source, self.transfer
         buffer = bytearray(HEADER_SIZE + chunk)
         view = memoryview(buffer)
         header = view[:HEADER_SIZE]
@@ -546,17 +577,17 @@ class ServerSession:
         """Every chunk once, paced; then END until REPORT."""
         test, rec = self.test, self.record
         send_chunk = self._sender()
-        bucket = TokenBucket(test.rate, test.chunk + HEADER_SIZE)
+        bucket = TokenBucket(test.rate, self.chunk + HEADER_SIZE)
         self._last_status = 0.0
         rec.start_clock()
         last_sent = time.perf_counter()
         sent_bytes = 0
-        for seq in range(test.chunks):
+        for seq in range(self.chunks):
             if test.stopping:
                 rec.fail("interrupted after {:,} bytes".format(sent_bytes))
                 rec.stop_clock(last_sent)
                 return
-            bucket.take(test.chunk + HEADER_SIZE)
+            bucket.take(self.chunk + HEADER_SIZE)
             sent_bytes += send_chunk(seq) - HEADER_SIZE
             last_sent = time.perf_counter()
             if seq % 64 == 63:
@@ -565,7 +596,7 @@ class ServerSession:
                 if self._poll_during_send() is not None:
                     return
         rec.bytes = sent_bytes
-        rec.extra["datagrams_sent"] = test.chunks
+        rec.extra["datagrams_sent"] = self.chunks
         rec.stop_clock(last_sent)  # UDP server time: first datagram sent -> last sent
         self._end_and_wait(lambda message: None)
 
@@ -586,7 +617,7 @@ class ServerSession:
         """Repeat END (50 ms doubling to 1 s) until a REPORT, or *on_message* returns
         True (reliable: a NACK to serve), or --timeout of silence."""
         test, rec = self.test, self.record
-        end = End(transfer=self.transfer, chunks=test.chunks, bytes=test.entry.size)
+        end = End(transfer=self.transfer, chunks=self.chunks, bytes=test.entry.size)
         interval = END_FIRST_INTERVAL
         heard = time.monotonic()
         self.test.board.update(self.row, "waiting", "all sent, waiting for the client's REPORT")
@@ -631,7 +662,7 @@ class ServerSession:
             rec.fail("client reports {}: {:,} of {:,} bytes, {} chunk(s) missing, hash {}".format(
                 "verified" if report.ok else "FAILED", report.bytes, test.entry.size, report.missing,
                 "matches" if report.sha256 == test.entry.sha256 else "differs"))
-        expected = test.chunks
+        expected = self.chunks
         rec.extra.update({"datagrams_received": report.datagrams, "duplicates": report.duplicates,
                           "out_of_order": report.out_of_order, "missing": report.missing})
         rec.extra["loss_pct"] = round(100.0 * report.missing / expected, 4) if expected else 0.0
@@ -651,11 +682,11 @@ class ServerSession:
         test, rec = self.test, self.record
         extra = rec.extra
         send_chunk = self._sender()
-        datagram = test.chunk + HEADER_SIZE
+        datagram = self.chunk + HEADER_SIZE
         adaptive = AdaptiveRate(test.rate)
         bucket = TokenBucket(adaptive.rate, datagram)
         pending = collections.deque()
-        queued = bytearray(test.chunks)
+        queued = bytearray(self.chunks)
         now = time.monotonic()
         # received: the client's count in its latest NACK; progress_*: datagrams sent and time when that
         # count last grew; heard: the last message from the client; silence_cut: the last back-off for silence
@@ -705,7 +736,7 @@ class ServerSession:
                 queued[seq] = 0
                 flags = FLAG_RESENT
                 resent += 1
-            elif state["next"] < test.chunks:
+            elif state["next"] < self.chunks:
                 seq = state["next"]
                 state["next"] = seq + 1
                 flags = 0
@@ -746,7 +777,7 @@ class ServerSession:
         rec.bytes = sent_bytes
         extra["datagrams_sent"] = datagrams
         extra["resent_datagrams"] = resent
-        extra["resent_pct"] = round(100.0 * resent / test.chunks, 3) if test.chunks else 0.0
+        extra["resent_pct"] = round(100.0 * resent / self.chunks, 3) if self.chunks else 0.0
         extra.update(adaptive.summary())
         extra["rate_blackouts"], extra["rate_silences"] = adaptive.blackouts, adaptive.silences
         if last_sent is not None:
@@ -800,9 +831,11 @@ def add_udp_flags(parser, role):
                             help="sending rate per client in bytes/s, K/M/G suffixes (powers of 1000); 0 = "
                                  "unpaced. Default: {:,} bytes/s shared by the clients of the test. In reliable "
                                  "mode this is the starting rate, which then adapts".format(DEFAULT_TOTAL_RATE))
-        parser.add_argument("--chunk-size", type=chunk_value, default=DEFAULT_CHUNK_SIZE, metavar="N",
-                            help="datagram payload in bytes, the {}-byte header included ({} to {}; default "
-                                 "%(default)s)".format(HEADER_SIZE, MIN_DATAGRAM, MAX_DATAGRAM))
+        parser.add_argument("--chunk-size", type=chunk_value, default=None, metavar="N",
+                            help="datagram payload in bytes, the {}-byte header included ({} to {}; default {}, "
+                                 "or what fits one IP packet when the path to a client has a smaller MTU, "
+                                 "e.g. 1472 on Ethernet)".format(HEADER_SIZE, MIN_DATAGRAM, MAX_DATAGRAM,
+                                                                 DEFAULT_CHUNK_SIZE))
     if role == "server":
         parser.add_argument("--idle-timeout", type=seconds, metavar="S",
                             help="seconds of silence from a client after the data (no NACK, no REPORT) before "
