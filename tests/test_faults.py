@@ -285,8 +285,10 @@ class LinkDown(unittest.TestCase):
         self.assertIn(self.run_case("tcp", [], [], 6.0, timeout=3), (0, 1))
 
     @unittest.skipUnless(procs.have_udp(), procs.UDP_SKIP)
-    def test_udp_reliable_short_outage(self):
-        self.assertIn(self.run_case("udp", ["--reliable", "--rate", "10M"], ["--reliable"], 2.0), (0, 1))
+    def test_udp_reliable_short_outage_recovers(self):
+        # datagrams sized to the veth's 1500-byte MTU: no IP fragments, so nothing fills the kernel's
+        # reassembly memory during the outage and the transfer resumes when the link is back
+        self.assertEqual(self.run_case("udp", ["--reliable", "--rate", "10M"], ["--reliable"], 2.0), 0)
 
 
 def _wait(popen, timeout):
