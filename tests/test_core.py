@@ -4,7 +4,6 @@ import io
 import json
 import os
 import random
-import re
 import socket
 import tempfile
 import threading
@@ -16,7 +15,7 @@ from transfer.errors import ProtocolError, TransferFailed, UserError
 from transfer.gate import TestGate
 from transfer.hashing import sha256_file
 from transfer.incoming import IncomingFile
-from transfer.messages import (MAX_LINE, TCP_MESSAGES, Done, FileOffer, Hello, LineReader, decode, printable)
+from transfer.messages import (TCP_MESSAGES, Done, FileOffer, Hello, LineReader, decode, printable)
 from transfer.prompts import PromptClosed, Prompter
 from transfer.records import ConnectionRecord
 from transfer.testlog import TestLog

@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tests import procs  # noqa: E402
 from transfer.catalog import FileEntry  # noqa: E402
 from transfer.config import ClientConfig, ServerConfig  # noqa: E402
-from transfer.messages import LineReader, TCP_MESSAGES, decode  # noqa: E402
+from transfer.messages import LineReader  # noqa: E402
 from transfer.status import StatusBoard  # noqa: E402
 from tcp.client import tcp_run_client  # noqa: E402
 from tcp.server import TCPFileServer  # noqa: E402

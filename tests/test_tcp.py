@@ -1,6 +1,5 @@
 """The TCP programs end to end (real processes) and every fault of issue 2."""
 
-import json
 import os
 import signal
 import socket
@@ -10,7 +9,6 @@ import tempfile
 import threading
 import time
 import unittest
-from pathlib import Path
 
 from tests import support
 from transfer.config import ClientConfig, ServerConfig
