@@ -289,6 +289,17 @@ def _y_ticks(values, include_zero, count=5):
     return nice_ticks(lo, hi, count)
 
 
+def _line_key(stroke_width):
+    """Legend entry for series i: a short line in its colour and dash, with its marker."""
+    def key(entry, x, y):
+        i = entry[1]
+        colour, dash, shape = COLOURS[i % len(COLOURS)], DASHES[i % len(DASHES)], MARKERS[i % len(MARKERS)]
+        return ['<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="{}"{}/>'.format(
+            _num(x), _num(x + 34), colour, stroke_width, ' stroke-dasharray="{}"'.format(dash) if dash else "",
+            y=_num(y)), _marker(shape, x + 17, y, colour)]
+    return key
+
+
 def line_chart(series, title="", x_label="", y_label="", x_unit="", y_unit="",
                width=640, height=400, include_zero=True, x_ticks=None, desc=""):
     """Line chart of several series over a numeric x axis.
@@ -359,13 +370,7 @@ def line_chart(series, title="", x_label="", y_label="", x_unit="", y_unit="",
         out.extend(group)
     out.extend(frame.axes_lines())
 
-    def key(entry, x, y):
-        i = entry[1]
-        colour, dash, shape = COLOURS[i % len(COLOURS)], DASHES[i % len(DASHES)], MARKERS[i % len(MARKERS)]
-        return ['<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="2.2"{}/>'.format(
-            _num(x), _num(x + 34), colour, ' stroke-dasharray="{}"'.format(dash) if dash else "", y=_num(y)),
-            _marker(shape, x + 17, y, colour)]
-    out.extend(frame.legend(key))
+    out.extend(frame.legend(_line_key(2.2)))
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -527,13 +532,7 @@ def range_chart(categories, series, title="", x_label="", y_label="", y_unit="",
             out.append("</g>")
     out.extend(frame.axes_lines())
 
-    def key(entry, x, y):
-        i = entry[1]
-        colour, dash, shape = COLOURS[i % len(COLOURS)], DASHES[i % len(DASHES)], MARKERS[i % len(MARKERS)]
-        return ['<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="2.4"{}/>'.format(
-            _num(x), _num(x + 34), colour, ' stroke-dasharray="{}"'.format(dash) if dash else "", y=_num(y)),
-            _marker(shape, x + 17, y, colour)]
-    out.extend(frame.legend(key))
+    out.extend(frame.legend(_line_key(2.4)))
     out.append('<text x="{}" y="{}" text-anchor="end" font-size="10" fill="#000000">'
                'bar: min to max; marker: median</text>'.format(frame.left + frame.plot_w, _num(frame.top - 5)))
     out.append("</svg>")
