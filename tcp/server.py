@@ -229,7 +229,7 @@ class TCPFileServer:
             test.gate.leave(ready)
             reason = "timed out waiting for READY" if isinstance(exc, socket.timeout) else str(exc)
             if test.gate.started.is_set() and not test.stopping:
-                rec.fail(reason)  # cannot happen for a joined place, kept for safety
+                rec.fail(reason)  # left just as the gate opened: the test counts on this record to end
                 test.finish_connection(rec)
                 return None
             test.board.update(rec_row, "left", printable(reason, 60))
