@@ -29,7 +29,6 @@ if __package__ in (None, ""):
 import argparse
 import datetime
 import hashlib
-import importlib
 import json
 import os
 import platform
@@ -42,7 +41,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from scripts import report
+from scripts import capture, netlab, pcap, report
 from transfer.catalog import STANDARD_FILES, ensure_standard_files, generate_file
 from transfer.units import parse_size
 
@@ -317,14 +316,6 @@ def sha256_baseline(path, repeats=3, block=MiB):
     ])
 
 
-# --------------------------------------------------------------------------- optional hooks
-
-def _optional(name):
-    """Import *name* or return None when it is not there."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
 
 
 def _flatten_capture_rows(rows, run_number):
@@ -377,21 +368,12 @@ class Runner:
             self.log("note: " + text)
 
     def setup_capture(self):
-        """Load scripts.capture / scripts.pcap for --capture (a note when missing)."""
-        cap, pcap = _optional("scripts.capture"), _optional("scripts.pcap")
-        if cap is None or pcap is None or not hasattr(cap, "Capture") or not hasattr(pcap, "summarize"):
-            self.note("--capture: scripts/capture.py or scripts/pcap.py is not available; tests run without "
-                      "packet capture")
-            return
-        self.capture_mod, self.pcap_mod = cap, pcap
-        self.capture_dir.mkdir(parents=True, exist_ok=True)
+        """Prepare --capture (a missing tool or permission is noted when the first capture starts)."""
+        self.capture_mod, self.pcap_mod = capture, pcap
 
     def setup_netlab(self, rate):
         """Enter a scripts.netlab NetLab shaped at *rate* (a note and plain loopback when unusable)."""
-        mod = _optional("scripts.netlab")
-        if mod is None or not hasattr(mod, "NetLab"):
-            self.note("--netlab: scripts/netlab.py is not available; tests run on loopback without shaping")
-            return
+        mod = netlab
         try:
             # a name of our own, so a lab someone else is using is never touched
             lab = mod.NetLab(rate=rate, quiet=True, prefix="bm{}".format(os.getpid() % 10 ** 7))
@@ -473,10 +455,7 @@ class Runner:
             return float(self.args.timeout)
         floor = 25 * MB
         if self.lab is not None and self.args.netlab:
-            try:
-                floor = min(floor, _optional("scripts.netlab").parse_rate(self.args.netlab) / 8.0 * 0.5)
-            except Exception:
-                pass
+            floor = min(floor, netlab.parse_rate(self.args.netlab) / 8.0 * 0.5)  # parsed once already
         return auto_timeout(spec.file_size, spec.clients, floor)
 
     def _wait_port_file(self, path, server, limit):
@@ -523,7 +502,7 @@ class Runner:
         before = set(report.find_logs([self.logs_dir]))
         port_file = self.proc_dir / "{}.port".format(spec.slug)
         server = client = None
-        capture = None
+        running_capture = None
         timeout = self._timeout(spec)
         started = time.monotonic()
         problem = ""
@@ -550,7 +529,7 @@ class Runner:
                 host = self.args.host if mode == "host" else (
                     self.lab.server_addr if self.lab is not None else "127.0.0.1")
                 if self.capture_mod is not None:
-                    capture = self._start_capture(spec, port)
+                    running_capture = self._start_capture(spec, port)
                 path = self.proc_dir / "{}-client.txt".format(spec.slug)
                 out.output.append(path)
                 client = self._spawn("client", self._client_argv(spec, host, port), path)
@@ -560,8 +539,8 @@ class Runner:
             self._stop(client)
             self._stop(server)
             self._live = [p for p in self._live if p not in (client, server)]
-            if capture is not None:
-                self._finish_capture(spec, capture, port)
+            if running_capture is not None:
+                self._finish_capture(spec, running_capture, port)
             shutil.rmtree(str(self.received_dir), ignore_errors=True)
             try:
                 port_file.unlink()
