@@ -10,6 +10,7 @@ ConnectionRecord), ``offer`` (what the server announced, or None),
 and ``abort()`` (close its socket from another thread).
 """
 
+import os
 import sys
 import threading
 import time
@@ -65,7 +66,7 @@ def ask_missing_settings(config, prompter, default_port):
     return config
 
 
-def run_client(config, session_class, protocol, mode="stream", settings=None, prompter=None, log_extra=None):
+def run_client(config, session_class, protocol, mode="stream", settings=None, prompter=None):
     """Run *config.clients* sessions of *session_class* and return a ClientRunResult.
 
     With ``config.assume_yes`` nothing is asked; otherwise *prompter* asks for
@@ -142,15 +143,10 @@ def print_client_summary(result, extra_columns=(), out=None):
     saved = [r.saved_as for r in result.records if r.saved_as]
     partial = [r.partial_as for r in result.records if r.partial_as]
     if saved:
-        out.write("received files: {} in {}\n".format(len(saved), _common_folder(saved)))
+        out.write("received files: {} in {}\n".format(len(saved), os.path.dirname(saved[0])))
     failed = [r for r in result.records if not r.ok]
     if failed:
         out.write("{} failed transfer(s): {}\n".format(
             len(failed), "partial data kept as .part files" if partial else "no file was left under a final name"))
     out.write("log: {}\n".format(result.log_path))
     out.flush()
-
-
-def _common_folder(paths):
-    import os
-    return os.path.dirname(paths[0]) if paths else ""

@@ -70,14 +70,6 @@ class StatusBoard:
             self.stream.flush()
             self._drawn_lines = 0
 
-    def counts(self):
-        """state -> number of rows in it."""
-        with self._lock:
-            result = {}
-            for state, _ in self._rows.values():
-                result[state] = result.get(state, 0) + 1
-            return result
-
     def stop(self):
         """Stop redrawing and leave the final table on screen (start() resumes)."""
         self._stop.set()

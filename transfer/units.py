@@ -19,13 +19,6 @@ def parse_size(text):
     return int(float(number) * scale)
 
 
-def megabytes_per_second(size_bytes, seconds):
-    """Rate in MB/s (10^6 bytes per second), or None when it can't be computed."""
-    if not seconds or seconds <= 0:
-        return None
-    return size_bytes / seconds / 1e6
-
-
 def format_rate(bytes_per_second):
     """'812.4 MB/s' (MB = 10^6 bytes); '-' when unknown."""
     if bytes_per_second is None:

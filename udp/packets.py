@@ -29,7 +29,6 @@ MAX_DATAGRAM = 65507                      # largest UDP payload over IPv4
 MIN_DATAGRAM = HEADER_SIZE + 64
 MAX_TRANSFER_ID = 2 ** 32 - 1
 MAX_SEQ = 2 ** 32 - 1
-MODES = ("raw", "reliable")
 
 
 def is_data(datagram):
@@ -247,12 +246,6 @@ def raise_buffers(sock, wanted=BIG_BUFFER):
             break
         granted.append(sock.getsockopt(socket.SOL_SOCKET, option))
     return tuple(granted)
-
-
-def udp_socket_for(host):
-    """A UDP socket of the family of *host* (an address string)."""
-    family = socket.AF_INET6 if ":" in str(host) else socket.AF_INET
-    return socket.socket(family, socket.SOCK_DGRAM)
 
 
 def ignore_connreset(sock):
