@@ -42,6 +42,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from scripts import capture, netlab, pcap, report
+from transfer import i18n
 from transfer.catalog import STANDARD_FILES, ensure_standard_files, generate_file
 from transfer.units import parse_size
 
@@ -756,8 +757,13 @@ def run_benchmark(args, log=None):
         ("meta", meta), ("baseline", baseline), ("tests", [o.as_dict() for o in outcomes]), ("notes", notes)]))
     result = None
     if report.find_logs([runner.logs_dir]):
-        title = "File-transfer lab benchmark, {} ({})".format(meta["started"][:19].replace("T", " "), meta["host"])
-        result = report.build_report([runner.logs_dir], run_dir / "report", title=title, extra=extra)
+        lang = i18n.choose(getattr(args, "lang", None))
+        title = i18n.translator(lang)("report.benchmark_title", date=meta["started"][:16].replace("T", " "),
+                                      host=meta["host"])
+        result = report.build_report([runner.logs_dir], run_dir / "report", title=title, extra=extra, lang=lang,
+                                     pdf=not getattr(args, "no_pdf", False))
+        if result.pdf_note:
+            log("benchmark: {}".format(result.pdf_note))
         if baseline and baseline.get("sha256_bytes_per_s"):
             base = baseline["sha256_bytes_per_s"]
             for t in result.tests:
@@ -837,6 +843,9 @@ def build_parser():
     p.add_argument("--timeout", type=_positive(float), metavar="S",
                    help="seconds one test may take (default: 60 + data at 25 MB/s)")
     p.add_argument("--no-baseline", action="store_true", help="skip the SHA-256 baseline")
+    p.add_argument("--no-pdf", action="store_true", help="do not print report.pdf (made when Chromium or Chrome "
+                                                         "is on the PATH)")
+    i18n.add_argument(p)
     return p
 
 
@@ -872,6 +881,8 @@ def main(argv=None):
     if result is not None:
         print(result.markdown)
         print(result.html)
+        if result.pdf:
+            print(result.pdf)
     return status
 
 

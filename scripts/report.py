@@ -704,6 +704,13 @@ def _summary_table(test, f):
     return Table(headers, rows, [False] + [True] * (len(headers) - 1))
 
 
+def _known(f, prefix, text):
+    """The translation of *text* when the catalogue has ``prefix + text``, else *text* itself
+    (benchmark and capture tables name their columns in English)."""
+    key = prefix + str(text)
+    return f.tr(key) if key in i18n.catalogue(i18n.DEFAULT) else str(text)
+
+
 def _generic_table(rows, f):
     rows = [r for r in rows if isinstance(r, dict)]
     headers = []
@@ -726,7 +733,7 @@ def _generic_table(rows, f):
     numeric = [all(isinstance(r.get(h), (int, float)) and not isinstance(r.get(h), bool)
                    for r in rows if r.get(h) is not None) and any(r.get(h) is not None for r in rows)
                for h in headers]
-    return Table(headers, body, numeric)
+    return Table([_known(f, "extra.", h) for h in headers], body, numeric)
 
 
 def _global_table(tests, numbers, f, base_rate):
@@ -1057,7 +1064,7 @@ def _build_doc(tests, runs, attempts, sidecars_count, title, extra, warnings, ch
     tables = extra.get("tables") if isinstance(extra.get("tables"), dict) else {}
     for name, rows in tables.items():
         if isinstance(rows, list) and rows:
-            doc.h(2, str(name), _slug(str(name)))
+            doc.h(2, _known(f, "extra.", name), _slug(str(name)))
             doc.add(_generic_table(rows, f))
     notes = extra.get("notes")
     if isinstance(notes, (list, tuple)) and notes:

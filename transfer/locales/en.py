@@ -22,6 +22,7 @@ MESSAGES = {
     "trend.changes": "changes",
     # report: cover
     "report.title": "File-transfer lab: performance report",
+    "report.benchmark_title": 'File-transfer lab benchmark, {date} ({host})',
     "cover.subtitle": "Performance analysis of file transfer over TCP and UDP",
     "cover.date": "Date: {date}",
     "cover.sources": "Built from {files} log file(s) ({server} server, {client} client): {tests} test(s), "
@@ -220,4 +221,24 @@ MESSAGES = {
     "problems.more": "... and {n} more",
     "pdf.hint": "no PDF: install chromium (or Chrome) to get report.pdf, or open {html} in a browser and print it "
                 "to PDF",
+    # tables that benchmark.py and capture summaries pass in, by their English names
+    'extra.Benchmark runs': 'Benchmark runs',
+    'extra.#': '#',
+    'extra.test': 'test',
+    'extra.run': 'run',
+    'extra.status': 'status',
+    'extra.server exit': 'server exit',
+    'extra.client exit': 'client exit',
+    'extra.wall time (s)': 'wall time (s)',
+    'extra.detail': 'detail',
+    'extra.proto': 'protocol',
+    'extra.client': 'client',
+    'extra.server': 'server',
+    'extra.frames c->s': 'frames c->s',
+    'extra.frames s->c': 'frames s->c',
+    'extra.wire bytes c->s': 'wire bytes c->s',
+    'extra.wire bytes s->c': 'wire bytes s->c',
+    'extra.payload bytes s->c': 'payload bytes s->c',
+    'extra.TCP retransmissions': 'TCP retransmissions',
+    'extra.IP fragments': 'IP fragments',
 }
