@@ -424,7 +424,7 @@ def comparisons(tests, baseline_rate=None, fmt=None):
         if len(tm) >= 2:
             ta, tb = tm[0].figures["mean_time_ms"], tm[-1].figures["mean_time_ms"]
             sent += tr("cmp.clients_time", trend=_trend(f, ta, tb), a=f.ms(ta), b=f.ms(tb), ratio=f.ratio(tb / ta))
-        out.append(("clients", sent + "."))
+        out.append(("clients", sent + ")."))
     groups = OrderedDict()
     for t in tests:
         if t.file_size:
@@ -508,7 +508,7 @@ def test_analysis(test, f, baseline_rate=None, capture_rows=None):
     out = []
     if fig["expected"]:
         if fig["verified"] == fig["expected"]:
-            out.append(tr("an.all_ok", n=fig["verified"]))
+            out.append(tr("an.all_ok_one" if fig["verified"] == 1 else "an.all_ok", n=fig["verified"]))
         else:
             reasons = sorted({r.reason for run in test.runs for r in run.rows if not r.ok and r.reason})
             out.append(tr("an.some_failed", bad=fig["expected"] - fig["verified"], n=fig["expected"],
@@ -570,7 +570,7 @@ def _pacing_sentences(test, f):
     if not rate_set or not sent or sent <= rate_set * 1.05:
         return []
     return [f.tr("an.above_pacing", sent=f.mb(sent), set=f.mb(rate_set), time=f.ms(fig.get("server_mean_time_ms")),
-                 burst=f.mb(rate_set * 0.002 * MB))]
+                 burst=f.mb(rate_set * 0.002))]
 
 
 def consistency(tests, f):
@@ -601,7 +601,7 @@ def consistency(tests, f):
             continue
         ok = all(u.figures["verified"] == u.figures["expected"] for u in us)
         losses = [u.figures.get("loss_pct") or 0 for u in us]
-        key = "cons.{}_{}".format(mode, "ok" if ok else "failed")
+        key = "cons.{}_{}".format(mode, "ok" if ok and (mode == "reliable" or not any(losses)) else "failed")
         out.append(tr(key, proto=f.proto("udp", mode), max_loss=f.pct(max(losses) if losses else 0)))
     # trend agreement: does per-client rate fall with clients for both protocols?
     def trend(ts):
@@ -622,9 +622,10 @@ def consistency(tests, f):
 # --------------------------------------------------------------------------- tables
 
 def _connection_table(run, f):
+    """The lab's table (a)-(h) of one run, and for UDP a second table of datagram counts
+    (one wide table would not fit a page).  Returns (tables, any_estimate)."""
     udp = run.is_udp
-    keys = list(_CONN_KEYS) + (list(_UDP_KEYS) if udp else [])
-    headers = [f.tr(k) for k in keys]
+    headers = [f.tr(k) for k in _CONN_KEYS]
     show_reason = any(not r.ok or r.server is None or r.client is None for r in run.rows)
     if show_reason:
         headers.append(f.tr("col.note"))
@@ -632,8 +633,9 @@ def _connection_table(run, f):
     numeric[1] = False
     if show_reason:
         numeric[-1] = False
-    rows = []
+    rows, udp_rows = [], []
     estimated = False
+    reliable = run.mode == "reliable"
     for r in run.rows:
         wire, est = r.wire_bytes
         estimated = estimated or est
@@ -641,15 +643,17 @@ def _connection_table(run, f):
                f.int(r.side("client", "bytes")), f.ms(r.side("client", "time_ms")), f.mb(r.rate("client")),
                ("~" if est else "") + f.int(wire), f.ms(r.side("server", "time_ms")), f.mb(r.rate("server")),
                _plain_int(r.client_port), _plain_int(r.server_port)]
-        if udp:
-            reliable = run.mode == "reliable"
-            row += [f.int(r.datagrams_sent), f.int(r.datagrams_received), f.pct(r.loss_pct),
-                    f.int(r.resent_datagrams) if reliable else "-",
-                    f.pct(r.loss_before_recovery_pct) if reliable else "-"]
         if show_reason:
             row.append(_reason_text(r, f))
         rows.append(row)
-    return Table(headers, rows, numeric), estimated
+        if udp:
+            udp_rows.append([_plain_int(r.client_id), f.int(r.datagrams_sent), f.int(r.datagrams_received),
+                             f.pct(r.loss_pct), f.int(r.resent_datagrams) if reliable else "-",
+                             f.pct(r.loss_before_recovery_pct) if reliable else "-"])
+    tables = [Table(headers, rows, numeric)]
+    if udp:
+        tables.append(Table([f.tr("col.client")] + [f.tr(k) for k in _UDP_KEYS], udp_rows, [True] * 6))
+    return tables, estimated
 
 
 def _reason_text(row, f):
@@ -991,7 +995,7 @@ def _build_doc(tests, runs, attempts, sidecars_count, title, extra, warnings, ch
             estimated = False
             for i, run in enumerate(t.runs, 1):
                 logs = [_log_name(sc) for sc in ([run.server] if run.server else []) + run.client_logs]
-                info = tr("run.info", i=i, n=len(t.runs), started=run.started or "?", logs=", ".join(logs))
+                info = tr("run.info", i=i, n=len(t.runs), started=(run.started or "?")[:19].replace("T", " "), logs=", ".join(logs))
                 if run.server is None:
                     info += " " + tr("run.only_client")
                 elif not run.client_logs:
@@ -1006,9 +1010,10 @@ def _build_doc(tests, runs, attempts, sidecars_count, title, extra, warnings, ch
                                                                   for k, v in sorted(run.events.items())))
                 doc.h(3, tr("run.heading", i=i) if len(t.runs) > 1 else tr("run.table"))
                 doc.p(info, "note")
-                table, est = _connection_table(run, f)
+                tables, est = _connection_table(run, f)
                 estimated = estimated or est
-                doc.add(table)
+                for table in tables:
+                    doc.add(table)
             doc.p(tr("table.legend_udp" if t.is_udp else "table.legend"), "note")
             if estimated:
                 doc.p(tr("table.wire_estimated"), "note")

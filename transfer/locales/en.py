@@ -93,7 +93,8 @@ MESSAGES = {
     "capture.heading": "Traffic capture",
     "capture.other": "Other captures",
     "analysis.heading": "Analysis",
-    "an.all_ok": "All {n} transfer(s) succeeded: every client received the whole file with the right SHA-256.",
+    "an.all_ok_one": "The transfer succeeded: the client received the whole file with the right SHA-256.",
+    "an.all_ok": "All {n} transfers succeeded: every client received the whole file with the right SHA-256.",
     "an.some_failed": "{bad} of {n} transfer(s) failed ({reasons}).",
     "an.rates": "Median transfer rate per client {per_client} MB/s; aggregate {aggregate} MB/s; mean client "
                 "transfer time {time} ms.",

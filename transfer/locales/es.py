@@ -95,7 +95,8 @@ MESSAGES = {
     "capture.heading": "Captura de tráfico",
     "capture.other": "Otras capturas",
     "analysis.heading": "Análisis",
-    "an.all_ok": "Las {n} transferencia(s) fueron exitosas: cada cliente recibió el archivo completo con el "
+    "an.all_ok_one": "La transferencia fue exitosa: el cliente recibió el archivo completo con el SHA-256 correcto.",
+    "an.all_ok": "Las {n} transferencias fueron exitosas: cada cliente recibió el archivo completo con el "
                  "SHA-256 correcto.",
     "an.some_failed": "{bad} de {n} transferencia(s) fallaron ({reasons}).",
     "an.rates": "Tasa de transferencia mediana por cliente {per_client} MB/s; agregada {aggregate} MB/s; tiempo "
