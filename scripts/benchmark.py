@@ -9,7 +9,8 @@ processes through their command lines (see README.md); exit codes and wall
 times are recorded, received files are deleted after each test, and one
 progress line per test goes to stderr.  The SHA-256 rate of this Python is
 measured as a baseline.  At the end the report (scripts/report.py) is built
-from the run's logs and the paths of report.md / report.html are printed.
+from the run's logs and the paths of report.md / report.html (and report.pdf, when a
+headless Chromium or Chrome is on the PATH; --no-pdf skips it) are printed; --lang es|en.
 
 Two machines: start ``benchmark.py --serve [--port P]`` on the server machine,
 then ``benchmark.py --host ADDR [--port P]`` on the client machine with the

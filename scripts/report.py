@@ -339,12 +339,17 @@ figcaption { font-size: 0.85em; color: #333; }
 p.note { font-size: 0.9em; color: #333; }
 ul.contents { list-style: none; padding-left: 0; columns: 2; font-size: 0.95em; }
 ul.contents a { color: #111; text-decoration: none; }
-section.cover { text-align: left; }
-section.cover h1 { font-size: 2.1em; margin-top: 1.2em; }
-section.cover p.subtitle { font-size: 1.25em; color: #333; margin: 0 0 1.2em 0; }
-section.cover table { font-size: 10pt; }
+section.cover { padding-top: 3em; }
+section.cover h1 { font-size: 2.2em; margin: 0 0 0.2em 0; padding-bottom: 0.3em; border-bottom: 3px solid #1f3b63;
+                   color: #1f3b63; }
+section.cover p.subtitle { font-size: 1.3em; color: #333; margin: 0.2em 0 1.6em 0; }
+section.cover h2 { color: #1f3b63; border-bottom: 1px solid #1f3b63; margin-top: 1.6em; }
+section.cover table { font-size: 10pt; width: 100%; }
+section.cover p.note { margin-top: 1.2em; }
+h2.page { color: #1f3b63; }
 @page { size: 210mm 279mm; margin: 16mm 14mm 18mm 14mm;
-        @bottom-center { content: counter(page) " / " counter(pages); font-size: 9pt; } }
+        @bottom-center { content: counter(page) " / " counter(pages); font-family: "DejaVu Sans", Arial, sans-serif;
+                         font-size: 8pt; color: #555; } }
 @media print {
   body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
   .page { break-before: page; page-break-before: always; }
@@ -525,7 +530,7 @@ def test_analysis(test, f, baseline_rate=None, capture_rows=None):
         lbr, resent = fig.get("loss_before_recovery_pct"), fig.get("resent_datagrams")
         if lbr is not None:
             out.append(tr("an.reliable", loss=f.pct(lbr), resent=f.int(resent or 0)))
-    if test.is_udp:
+    if test.is_udp and test.mode == "raw":   # reliable mode adapts its rate: the set rate is only the start
         out += _pacing_sentences(test, f)
     if capture_rows:
         c = _capture_totals(capture_rows)
@@ -980,6 +985,15 @@ def _build_doc(tests, runs, attempts, sidecars_count, title, extra, warnings, ch
         mrows.append(row)
     doc.table([tr("cover.test"), tr("glob.file"), tr("glob.clients")] + [f.proto(p, m) for p, m in proto_keys],
               mrows, [False, False, True] + [False] * len(proto_keys))
+    glance = [text for topic, text in comparisons(tests, None, f) if topic == "success"]
+    best = max((t for t in tests if t.figures.get("aggregate")), key=lambda t: t.figures["aggregate"], default=None)
+    if best is not None:
+        glance.append(tr("cover.best", label=f.label(best), rate=f.mb(best.figures["aggregate"])))
+    if tests:
+        glance.append(consistency(tests, f)[-1])
+    if glance:
+        doc.h(2, tr("cover.glance"))
+        doc.ul(glance)
     doc.p(tr("cover.mb"), "note")
     doc.add(Section())
     contents = doc.h(2, tr("toc"), "contents")

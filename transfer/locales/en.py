@@ -34,6 +34,8 @@ MESSAGES = {
     "cover.python": "Python",
     "cover.matrix": "Test matrix",
     "cover.test": "Test",
+    "cover.glance": "At a glance",
+    "cover.best": "Highest aggregate rate: {label}, {rate} MB/s.",
     "cover.mb": "MB = 10^6 bytes; MiB = 2^20 bytes. Where a test ran more than once, the figures are medians "
                 "over its runs and each run has its own table.",
     # report: per test

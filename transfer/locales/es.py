@@ -35,6 +35,8 @@ MESSAGES = {
     "cover.python": "Python",
     "cover.matrix": "Matriz de pruebas",
     "cover.test": "Prueba",
+    "cover.glance": "En resumen",
+    "cover.best": "Mayor tasa agregada: {label}, {rate} MB/s.",
     "cover.mb": "MB = 10^6 bytes; MiB = 2^20 bytes. Cuando una prueba se ejecutó más de una vez, las cifras son "
                 "medianas de sus ejecuciones y cada ejecución tiene su propia tabla.",
     # informe: por prueba
