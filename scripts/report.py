@@ -1202,6 +1202,12 @@ def build_report(log_paths, out_dir, title=None, extra=None, warn=None, lang="en
     runs = select_runs(runs, since=since, last=last, protocol=protocol)
     if since is not None:
         attempts = [a for a in attempts if a.started_epoch is not None and a.started_epoch >= since]
+    if protocol:
+        proto, _, mode = protocol.lower().partition("-")
+        attempts = [a for a in attempts if a.protocol == proto and (not mode or a.mode == mode)]
+    if last is not None and runs:
+        oldest = min((r.started_epoch for r in runs if r.started_epoch is not None), default=None)
+        attempts = [a for a in attempts if oldest is not None and (a.started_epoch or 0) >= oldest]
     tests = group_tests(runs)
     title = title or f.tr("report.title")
     if generated is None:
