@@ -744,10 +744,11 @@ def run_benchmark(args, log=None):
     meta["elapsed_s"] = round(elapsed, 1)
     failed = [o for o in outcomes if not o.ran]
     lossy = [o for o in outcomes if o.status == "lossy"]
-    notes = ["Command: {} ({} mode) on {} ({}, Python {}, {} CPUs).".format(
-        meta["command"], mode, meta["host"], meta["platform"], meta["python"], meta["cpus"]),
-        "{} test(s) in {:.1f} s: {} ok, {} raw-UDP test(s) with lost datagrams, {} failed.".format(
-            len(outcomes), elapsed, len(outcomes) - len(failed) - len(lossy), len(lossy), len(failed))] + runner.notes
+    tr = i18n.translator(i18n.choose(getattr(args, "lang", None)))
+    notes = [tr("bench.note_command", command=meta["command"], mode=mode, host=meta["host"],
+                platform=meta["platform"], python=meta["python"], cpus=meta["cpus"]),
+             tr("bench.note_counts", n=len(outcomes), seconds=i18n.number(elapsed, 1, tr.lang),
+                ok=len(outcomes) - len(failed) - len(lossy), lossy=len(lossy), failed=len(failed))] + runner.notes
     extra = OrderedDict([("notes", notes),
                          ("tables", OrderedDict([("Benchmark runs", [_run_row(o) for o in outcomes])]))])
     if baseline:
