@@ -760,8 +760,7 @@ def run_benchmark(args, log=None):
     result = None
     if report.find_logs([runner.logs_dir]):
         lang = i18n.choose(getattr(args, "lang", None))
-        title = i18n.translator(lang)("report.benchmark_title", date=meta["started"][:16].replace("T", " "),
-                                      host=meta["host"])
+        title = i18n.translator(lang)("report.title")   # date and machines are on the cover
         result = report.build_report([runner.logs_dir], run_dir / "report", title=title, extra=extra, lang=lang,
                                      pdf=not getattr(args, "no_pdf", False))
         if result.pdf_note:

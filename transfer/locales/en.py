@@ -21,8 +21,7 @@ MESSAGES = {
     "trend.same": "stays about the same",
     "trend.changes": "changes",
     # report: cover
-    "report.title": "File-transfer lab: performance report",
-    "report.benchmark_title": 'File-transfer lab benchmark, {date} ({host})',
+    "report.title": "File-transfer lab: TCP and UDP performance report",
     "cover.subtitle": "Performance analysis of file transfer over TCP and UDP",
     "cover.date": "Date: {date}",
     "cover.sources": "Built from {files} log file(s) ({server} server, {client} client): {tests} test(s), "

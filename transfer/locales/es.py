@@ -22,8 +22,7 @@ MESSAGES = {
     "trend.same": "se mantiene casi igual",
     "trend.changes": "cambia",
     # informe: portada
-    "report.title": "Laboratorio de transferencia de archivos: informe de desempeño",
-    "report.benchmark_title": 'Laboratorio de transferencia de archivos: benchmark del {date} ({host})',
+    "report.title": "Laboratorio de transferencia de archivos TCP y UDP: informe de desempeño",
     "cover.subtitle": "Análisis del desempeño de la transferencia de archivos con TCP y UDP",
     "cover.date": "Fecha: {date}",
     "cover.sources": "Elaborado a partir de {files} archivo(s) de registro ({server} del servidor, {client} de "
