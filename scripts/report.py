@@ -503,6 +503,21 @@ def _capture_totals(rows):
             "retrans": total("TCP retransmissions"), "fragments": total("IP fragments")}
 
 
+def _capture_rows_for(test, rows):
+    """(rows, omitted): the capture rows whose client endpoint is one of the test's clients (a
+    capture on a shared interface also sees other traffic); all rows when none matches."""
+    rows = [r for r in (rows or []) if isinstance(r, dict)]
+    ports = {r.client_port for run in test.runs for r in run.rows if r.client_port is not None}
+    mine = []
+    for r in rows:
+        _, _, port = str(r.get("client") or "").rpartition(":")
+        if port.isdigit() and int(port) in ports:
+            mine.append(r)
+    if not mine:
+        return rows, 0
+    return mine, len(rows) - len(mine)
+
+
 def _sum2(a, b):
     return None if a is None and b is None else (a or 0) + (b or 0)
 
@@ -1033,10 +1048,12 @@ def _build_doc(tests, runs, attempts, sidecars_count, title, extra, warnings, ch
                 doc.p(tr("table.wire_estimated"), "note")
             doc.h(3, tr("sum.heading"))
             doc.add(_summary_table(t, f))
-            cap = captures.get(t.label)
+            cap, other = _capture_rows_for(t, captures.get(t.label))
             if cap:
                 doc.h(3, tr("capture.heading"))
                 doc.add(_generic_table(cap, f))
+                if other:
+                    doc.p(tr("capture.omitted", n=other), "note")
             doc.h(3, tr("analysis.heading"))
             doc.ul(test_analysis(t, f, base_rate, cap))
     # global analysis

@@ -168,6 +168,22 @@ class UdpMetricsTest(Temp):
         md = report.build_report([self.logs], self.tmp / "out").markdown.read_text("utf-8")
         self.assertIn("above its pacing (10.00 MB/s)", md)
 
+    def test_capture_rows_of_this_test_only(self):
+        make_test(self.logs, "tcp", "stream", SIZES[0], 1, EPOCH, 30000)   # client port 30001
+        rows = [{"run": 1, "proto": "tcp", "client": "127.0.0.1:30001", "server": "127.0.0.1:5001",
+                 "frames c->s": 10, "frames s->c": 20, "wire bytes s->c": 2200000, "payload bytes s->c": 2097152,
+                 "TCP retransmissions": 0},
+                {"run": 1, "proto": "udp", "client": "127.0.0.1:45555", "server": "127.0.0.1:46666",
+                 "frames c->s": 1, "frames s->c": 40, "wire bytes s->c": 9000000, "payload bytes s->c": 8900000}]
+        label = report.test_label("tcp", "stream", SIZES[0], 1)
+        md = report.build_report([self.logs], self.tmp / "out", extra={"captures": {label: rows}}
+                                 ).markdown.read_text("utf-8")
+        text = section(md, "TCP - Test 1")
+        self.assertEqual(len(tables_in(text.split("### Traffic capture")[1])[0][1]), 1)
+        self.assertIn("1 other conversation(s)", text)
+        self.assertIn("The capture saw 30 frames; server to client, 2,200,000 bytes on the wire carried "
+                      "2,097,152 bytes of payload (4.90% overhead", text)
+
     def test_baseline_labels_are_human(self):
         make_test(self.logs, "tcp", "stream", SIZES[0], 1, EPOCH, 30000)
         md = report.build_report([self.logs], self.tmp / "out", extra={"baseline": {

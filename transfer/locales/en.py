@@ -92,6 +92,7 @@ MESSAGES = {
     "sum.loss_first_pass": "Loss before recovery (%)",
     "sum.resent": "Resent datagrams (% of sent)",
     "capture.heading": "Traffic capture",
+    "capture.omitted": "{n} other conversation(s) seen in the capture (other programs, or the next test starting) are left out.",
     "capture.other": "Other captures",
     "analysis.heading": "Analysis",
     "an.all_ok_one": "The transfer succeeded: the client received the whole file with the right SHA-256.",

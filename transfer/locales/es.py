@@ -94,6 +94,7 @@ MESSAGES = {
     "sum.loss_first_pass": "Pérdida antes de recuperar (%)",
     "sum.resent": "Datagramas reenviados (% de los enviados)",
     "capture.heading": "Captura de tráfico",
+    "capture.omitted": "Se omiten {n} conversación(es) más vistas en la captura (otros programas, o la prueba siguiente al empezar).",
     "capture.other": "Otras capturas",
     "analysis.heading": "Análisis",
     "an.all_ok_one": "La transferencia fue exitosa: el cliente recibió el archivo completo con el SHA-256 correcto.",
