@@ -38,7 +38,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from scripts.logmodel import (  # noqa: F401  (re-exported: the report's public names since the split)
-    MB, PROTOCOL_CHOICES, Attempt, Conn, Row, Run, Sidecar, Test, _int, _median, _num, collect_runs,
+    MB, PROTOCOL_CHOICES, Attempt, Conn, Row, Run, Sidecar, Test, _int, _num, collect_runs,
     default_selection, find_logs, group_tests, load_sidecars, pair_runs, protocol_label, read_sidecar,
     select_runs, size_label, split_attempts, test_label, LOG_GLOB,
 )
@@ -46,7 +46,7 @@ from scripts.svgchart import bar_chart, escape, line_chart, number_style, range_
 from transfer import i18n
 
 __all__ = [
-    "Sidecar", "Row", "Run", "Test", "Attempt", "ReportResult", "find_logs", "read_sidecar", "load_sidecars",
+    "Sidecar", "Conn", "Row", "Run", "Test", "Attempt", "ReportResult", "find_logs", "read_sidecar", "load_sidecars",
     "pair_runs", "collect_runs", "group_tests", "build_report", "test_label", "protocol_label",
     "size_label", "comparisons", "Fmt", "find_browser", "write_pdf", "CONNECTION_COLUMNS", "UDP_COLUMNS",
     "SUMMARY_METRICS", "GLOBAL_COLUMNS", "CSV_FIELDS", "main",
@@ -635,7 +635,8 @@ def consistency(tests, f):
     if tt is not None and ut:
         out.append(tr("cons.trend_same") if all(x == tt for x in ut) else tr("cons.trend_differs"))
     out.append(tr("cons.verdict_yes") if tcp_ok and all(
-        u.figures["verified"] == u.figures["expected"] for u in udp if u.mode == "reliable") else tr("cons.verdict_partly"))
+        u.figures["verified"] == u.figures["expected"] for u in udp if u.mode == "reliable")
+               else tr("cons.verdict_partly"))
     return out
 
 
@@ -1024,7 +1025,8 @@ def _build_doc(tests, runs, attempts, sidecars_count, title, extra, warnings, ch
             estimated = False
             for i, run in enumerate(t.runs, 1):
                 logs = [_log_name(sc) for sc in ([run.server] if run.server else []) + run.client_logs]
-                info = tr("run.info", i=i, n=len(t.runs), started=(run.started or "?")[:19].replace("T", " "), logs=", ".join(logs))
+                started = (run.started or "?")[:19].replace("T", " ")
+                info = tr("run.info", i=i, n=len(t.runs), started=started, logs=", ".join(logs))
                 if run.server is None:
                     info += " " + tr("run.only_client")
                 elif not run.client_logs:

@@ -92,7 +92,8 @@ MESSAGES = {
     "sum.loss_first_pass": "Loss before recovery (%)",
     "sum.resent": "Resent datagrams (% of sent)",
     "capture.heading": "Traffic capture",
-    "capture.omitted": "{n} other conversation(s) seen in the capture (other programs, or the next test starting) are left out.",
+    "capture.omitted": "{n} other conversation(s) seen in the capture (other programs, or the next test starting) "
+                       "are left out.",
     "capture.other": "Other captures",
     "analysis.heading": "Analysis",
     "an.all_ok_one": "The transfer succeeded: the client received the whole file with the right SHA-256.",
@@ -246,5 +247,6 @@ MESSAGES = {
     "extra.IP fragments": "IP fragments",
     # benchmark.py notes in the report
     "bench.note_command": "Command: {command} ({mode} mode) on {host} ({platform}, Python {python}, {cpus} CPUs).",
-    "bench.note_counts": "{n} test(s) in {seconds} s: {ok} ok, {lossy} raw-UDP test(s) with lost datagrams, {failed} failed.",
+    "bench.note_counts": "{n} test(s) in {seconds} s: {ok} ok, {lossy} raw-UDP test(s) with lost datagrams, "
+                         "{failed} failed.",
 }

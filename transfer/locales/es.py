@@ -94,7 +94,8 @@ MESSAGES = {
     "sum.loss_first_pass": "Pérdida antes de recuperar (%)",
     "sum.resent": "Datagramas reenviados (% de los enviados)",
     "capture.heading": "Captura de tráfico",
-    "capture.omitted": "Se omiten {n} conversación(es) más vistas en la captura (otros programas, o la prueba siguiente al empezar).",
+    "capture.omitted": "Se omiten {n} conversación(es) más vistas en la captura (otros programas, o la prueba "
+                       "siguiente al empezar).",
     "capture.other": "Otras capturas",
     "analysis.heading": "Análisis",
     "an.all_ok_one": "La transferencia fue exitosa: el cliente recibió el archivo completo con el SHA-256 correcto.",
@@ -253,5 +254,6 @@ MESSAGES = {
     "extra.IP fragments": "fragmentos IP",
     # benchmark.py notes in the report
     "bench.note_command": "Orden: {command} (modo {mode}) en {host} ({platform}, Python {python}, {cpus} CPU).",
-    "bench.note_counts": "{n} prueba(s) en {seconds} s: {ok} exitosas, {lossy} prueba(s) UDP sin recuperación con datagramas perdidos, {failed} fallidas.",
+    "bench.note_counts": "{n} prueba(s) en {seconds} s: {ok} exitosas, {lossy} prueba(s) UDP sin recuperación con "
+                         "datagramas perdidos, {failed} fallidas.",
 }
