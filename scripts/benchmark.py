@@ -9,7 +9,8 @@ processes through their command lines (see README.md); exit codes and wall
 times are recorded, received files are deleted after each test, and one
 progress line per test goes to stderr.  The SHA-256 rate of this Python is
 measured as a baseline.  At the end the report (scripts/report.py) is built
-from the run's logs and the paths of report.md / report.html are printed.
+from the run's logs and the paths of report.md / report.html (and report.pdf, when a
+headless Chromium or Chrome is on the PATH; --no-pdf skips it) are printed; --lang es|en.
 
 Two machines: start ``benchmark.py --serve [--port P]`` on the server machine,
 then ``benchmark.py --host ADDR [--port P]`` on the client machine with the
@@ -42,6 +43,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from scripts import capture, netlab, pcap, report
+from transfer import i18n
 from transfer.catalog import STANDARD_FILES, ensure_standard_files, generate_file
 from transfer.units import parse_size
 
@@ -742,10 +744,11 @@ def run_benchmark(args, log=None):
     meta["elapsed_s"] = round(elapsed, 1)
     failed = [o for o in outcomes if not o.ran]
     lossy = [o for o in outcomes if o.status == "lossy"]
-    notes = ["Command: {} ({} mode) on {} ({}, Python {}, {} CPUs).".format(
-        meta["command"], mode, meta["host"], meta["platform"], meta["python"], meta["cpus"]),
-        "{} test(s) in {:.1f} s: {} ok, {} raw-UDP test(s) with lost datagrams, {} failed.".format(
-            len(outcomes), elapsed, len(outcomes) - len(failed) - len(lossy), len(lossy), len(failed))] + runner.notes
+    tr = i18n.translator(i18n.choose(getattr(args, "lang", None)))
+    notes = [tr("bench.note_command", command=meta["command"], mode=mode, host=meta["host"],
+                platform=meta["platform"], python=meta["python"], cpus=meta["cpus"]),
+             tr("bench.note_counts", n=len(outcomes), seconds=i18n.number(elapsed, 1, tr.lang),
+                ok=len(outcomes) - len(failed) - len(lossy), lossy=len(lossy), failed=len(failed))] + runner.notes
     extra = OrderedDict([("notes", notes),
                          ("tables", OrderedDict([("Benchmark runs", [_run_row(o) for o in outcomes])]))])
     if baseline:
@@ -756,8 +759,12 @@ def run_benchmark(args, log=None):
         ("meta", meta), ("baseline", baseline), ("tests", [o.as_dict() for o in outcomes]), ("notes", notes)]))
     result = None
     if report.find_logs([runner.logs_dir]):
-        title = "File-transfer lab benchmark, {} ({})".format(meta["started"][:19].replace("T", " "), meta["host"])
-        result = report.build_report([runner.logs_dir], run_dir / "report", title=title, extra=extra)
+        lang = i18n.choose(getattr(args, "lang", None))
+        title = i18n.translator(lang)("report.title")   # date and machines are on the cover
+        result = report.build_report([runner.logs_dir], run_dir / "report", title=title, extra=extra, lang=lang,
+                                     pdf=not getattr(args, "no_pdf", False))
+        if result.pdf_note:
+            log("benchmark: {}".format(result.pdf_note))
         if baseline and baseline.get("sha256_bytes_per_s"):
             base = baseline["sha256_bytes_per_s"]
             for t in result.tests:
@@ -837,6 +844,9 @@ def build_parser():
     p.add_argument("--timeout", type=_positive(float), metavar="S",
                    help="seconds one test may take (default: 60 + data at 25 MB/s)")
     p.add_argument("--no-baseline", action="store_true", help="skip the SHA-256 baseline")
+    p.add_argument("--no-pdf", action="store_true", help="do not print report.pdf (made when Chromium or Chrome "
+                                                         "is on the PATH)")
+    i18n.add_argument(p)
     return p
 
 
@@ -872,6 +882,8 @@ def main(argv=None):
     if result is not None:
         print(result.markdown)
         print(result.html)
+        if result.pdf:
+            print(result.pdf)
     return status
 
 

@@ -25,14 +25,17 @@ API:
 
 A connection row is a dict: proto ("tcp"|"udp"), client_ip, client_port,
 server_ip, server_port, client, server ("ip:port", "[v6]:port"), role_by
-(how the server side was chosen: "ports", "syn", "peer" or "lower-port"),
+(how the server side was chosen: "ports", "syn", "peer", "bulk", "first-sender"
+or "lower-port"),
 first_ts, last_ts, duration_s, frames, wire_bytes, payload_bytes, and per
 direction "c2s" / "s2c" dicts with frames, wire_bytes (original frame length,
 link header included), payload_bytes, fragments (IP fragment frames), plus for
 TCP syn, fin, rst, retransmissions, retransmitted_bytes and for UDP datagrams.
 The server side is the endpoint whose port is in `ports`; else, for TCP, the
 receiver of a bare SYN; else an endpoint already seen as client/server in
-another conversation (UDP per-session ports); else the lower port.
+an earlier conversation (UDP per-session ports); else, for UDP, the side that
+sent most of the payload (the file goes server -> client), else the side that
+spoke first (the client's HELLO or PING); else the lower port.
 
 Retransmission estimate: a TCP segment with payload whose sequence range
 overlaps a range already seen with payload in the same direction (keep-alive
@@ -704,6 +707,17 @@ def analyze(path, ports=None, strict=True, related_only=False):
     }
 
 
+def _bulk_sender(conv, ratio=4, floor=4096):
+    """Index (0 = a, 1 = b) of the endpoint that sent at least *ratio* times the other's
+    payload and at least *floor* bytes, or None."""
+    pa, pb = conv.dirs[0].payload, conv.dirs[1].payload
+    if pa >= floor and pa >= ratio * pb:
+        return 0
+    if pb >= floor and pb >= ratio * pa:
+        return 1
+    return None
+
+
 def _orient(order, port_set, related_only=False):
     """Decide client/server per conversation and build the rows."""
     client_of = {}                  # conv -> (client endpoint index 0/1, role_by)
@@ -722,17 +736,27 @@ def _orient(order, port_set, related_only=False):
             known_servers.add(eps[1 - decided[0]])
             if decided[1] == "ports":
                 port_clients.add(eps[decided[0]])
-    for conv in order:
+    for conv in order:              # in order of first packet: a decision informs the later ones
         if id(conv) in client_of:
             continue
         if (conv.a in known_clients) != (conv.b in known_clients):
             client_of[id(conv)] = (0 if conv.a in known_clients else 1, "peer")
         elif (conv.a in known_servers) != (conv.b in known_servers):
             client_of[id(conv)] = (1 if conv.a in known_servers else 0, "peer")
+        elif conv.proto == "udp" and _bulk_sender(conv) is not None:
+            # the file goes from server to client: the side sending most of the payload serves
+            client_of[id(conv)] = (1 - _bulk_sender(conv), "bulk")
+        elif conv.proto == "udp":
+            # a UDP client speaks first (HELLO, PING); session ports answer later and are
+            # oriented by "peer" through the client's endpoint
+            client_of[id(conv)] = (conv.first_from, "first-sender")
         elif conv.a[1] != conv.b[1]:
             client_of[id(conv)] = (1 if conv.a[1] < conv.b[1] else 0, "lower-port")
         else:
             client_of[id(conv)] = (conv.first_from, "lower-port")
+        ci = client_of[id(conv)][0]
+        known_clients.add((conv.a, conv.b)[ci])
+        known_servers.add((conv.a, conv.b)[1 - ci])
     rows = []
     for conv in order:
         ci, role_by = client_of[id(conv)]

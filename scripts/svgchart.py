@@ -15,13 +15,14 @@ if __package__ in (None, ""):
     import os, sys  # noqa: E401
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import contextlib
 import math
 import re
 import sys
 import zlib
 
 __all__ = [
-    "line_chart", "bar_chart", "range_chart", "nice_ticks", "format_tick", "escape",
+    "line_chart", "bar_chart", "range_chart", "nice_ticks", "format_tick", "escape", "number_style",
     "COLOURS", "DASHES", "MARKERS",
 ]
 
@@ -90,8 +91,33 @@ def nice_ticks(lo, hi, count=5):
     return ticks
 
 
+#: number style of tick labels: "en" (1,500.5) or "es" (1.500,5); see :func:`number_style`
+_STYLE = ["en"]
+
+
+@contextlib.contextmanager
+def number_style(style):
+    """Within the block, tick and bar labels use *style*: "en" (1,500.5) or "es" (1.500,5)."""
+    _STYLE.append(style)
+    try:
+        yield
+    finally:
+        _STYLE.pop()
+
+
+def _styled(text):
+    if _STYLE[-1] == "es":
+        return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
 def format_tick(value):
-    """Tick label: thousands separators, no useless decimals (1500 -> '1,500', 2.5 -> '2.5')."""
+    """Tick label: thousands separators, no useless decimals (1500 -> '1,500', 2.5 -> '2.5');
+    Spanish style inside ``number_style("es")``."""
+    return _styled(_format_tick(value))
+
+
+def _format_tick(value):
     if not _finite(value):
         return ""
     if abs(value - round(value)) < 1e-9 * max(1.0, abs(value)):
@@ -466,10 +492,10 @@ def bar_chart(categories, series, title="", x_label="", y_label="", y_unit="", x
 def _short(value):
     """Compact value label for bars (3 significant digits)."""
     if abs(value) >= 100:
-        return "{:,.0f}".format(value)
+        return _styled("{:,.0f}".format(value))
     if abs(value) >= 10:
-        return "{:.1f}".format(value)
-    return "{:.2g}".format(value) if value else "0"
+        return _styled("{:.1f}".format(value))
+    return _styled("{:.2g}".format(value)) if value else "0"
 
 
 def range_chart(categories, series, title="", x_label="", y_label="", y_unit="", x_unit="",

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from scripts import benchmark, report  # noqa: E402
+from scripts import benchmark, report
+from tests.test_report import section, tables_in  # noqa: E402
 
 BENCHMARK = ROOT / "scripts" / "benchmark.py"
 E2E_TIMEOUT = 300  # seconds for a whole --quick run (it normally takes well under a minute)
@@ -143,7 +144,8 @@ class QuickRunTest(unittest.TestCase):
         cls.out = cls.tmp / "run"
         cls.protocols = available_protocols()
         cls.proc = subprocess.run(
-            [sys.executable, str(BENCHMARK), "--quick", "--out", str(cls.out), "--protocols", ",".join(cls.protocols)],
+            [sys.executable, str(BENCHMARK), "--quick", "--out", str(cls.out), "--protocols", ",".join(cls.protocols),
+             "--no-pdf", "--lang", "en"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, universal_newlines=True,
             timeout=E2E_TIMEOUT, cwd=str(cls.tmp))
         cls.report_dir = cls.out / "report"
@@ -203,24 +205,35 @@ class QuickRunTest(unittest.TestCase):
                     if key not in self.protocols:
                         continue
                     proto, mode, _ = benchmark.PROTOCOLS[key]
-                    label = report.test_label(proto, mode, size, n_clients)
-                    th, trows = table(md, label, "###")
-                    for c in report.CONNECTION_COLUMNS + (report.UDP_COLUMNS if proto == "udp" else ()):
+                    number = [n for n, _ in benchmark.QUICK_FILES].index(name) * len(benchmark.QUICK_CLIENTS) + \
+                        list(benchmark.QUICK_CLIENTS).index(n_clients) + 1
+                    text = section(md, "{} - Test {}: ".format(proto_label, number))
+                    tables = tables_in(text)
+                    th, trows = tables[0]
+                    for c in report.CONNECTION_COLUMNS:
                         self.assertIn(c, th)
+                    if proto == "udp":
+                        for c in report.UDP_COLUMNS:
+                            self.assertIn(c, tables[1][0])
                     tc = {h: i for i, h in enumerate(th)}
+                    C = dict(zip(("client", "success", "cbytes", "ctime", "crate", "sbytes", "stime", "srate",
+                                  "cport", "sport"), report.CONNECTION_COLUMNS))
                     self.assertEqual(len(trows), n_clients)
                     for r in trows:
-                        if r[tc["Success"]] == "yes":
-                            self.assertEqual(_num(r[tc["Bytes received (client)"]]), size)
-                            self.assertEqual(_num(r[tc["Bytes sent (server)"]]), size)
-                            self.assertGreater(_num(r[tc["Client rate (MB/s)"]]), 0)
-                            self.assertGreater(_num(r[tc["Server time (ms)"]]), 0)
-                        self.assertTrue(r[tc["Client port"]].isdigit())
-                        self.assertTrue(r[tc["Server port"]].isdigit())
-                    _, summary = table(md, "Summary: " + label, "####")
+                        if r[tc[C["success"]]] == "ok":
+                            self.assertEqual(_num(r[tc[C["cbytes"]]]), size)
+                            if mode != "reliable":   # reliable: on the wire, resends included
+                                self.assertEqual(_num(r[tc[C["sbytes"]]]), size)
+                            self.assertGreater(_num(r[tc[C["crate"]]]), 0)
+                            self.assertGreater(_num(r[tc[C["stime"]]]), 0)
+                        self.assertTrue(r[tc[C["cport"]]].isdigit())
+                        self.assertTrue(r[tc[C["sport"]]].isdigit())
+                    _, summary = table(text, "Summary", "###")
                     names = [s[0] for s in summary]
-                    for _, metric in report.SUMMARY_METRICS:
-                        if proto == "tcp" and metric.startswith(("Mean loss", "Resent")):
+                    for key, metric in report.SUMMARY_METRICS:
+                        if key in ("loss_pct", "resent_pct", "loss_before_recovery_pct") and proto == "tcp":
+                            continue
+                        if key in ("resent_pct", "loss_before_recovery_pct") and mode == "raw":
                             continue
                         self.assertIn(metric, names)
         self.assertIn("## Baseline", md)
@@ -321,11 +334,11 @@ class HooksTest(unittest.TestCase):
                               universal_newlines=True, timeout=180)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         md = (out / "report" / "report.md").read_text("utf-8")
-        label = report.test_label("tcp", "stream", benchmark.QUICK_FILES[0][1], 2)
-        if "#### Capture: " + label not in md:
+        text = section(md, "TCP - Test 1: ")
+        if "### Traffic capture" not in text:
             self.assertIn("--capture:", proc.stderr)  # the tool refused: said so, and the run went on
             return
-        headers, rows = table(md, "Capture: " + label, "####")
+        headers, rows = table(text, "Traffic capture", "###")
         self.assertIn("TCP retransmissions", headers)
         col = {h: i for i, h in enumerate(headers)}
         self.assertEqual(len(rows), 2)

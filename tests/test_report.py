@@ -163,6 +163,37 @@ def table_after(text, heading, level="###"):
     return table[0], table[2:]
 
 
+def tables_in(text):
+    """Every Markdown table in *text*, in order: [(headers, rows)]."""
+    out, current = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            current.append([c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
+        elif current:
+            out.append((current[0], current[2:]))
+            current = []
+    return out
+
+
+#: the report's headers by short name
+COL = dict(zip(("client", "success", "cbytes", "ctime", "crate", "sbytes", "stime", "srate", "cport", "sport"),
+               report.CONNECTION_COLUMNS))
+UCOL = dict(zip(("sent", "received", "loss", "resent", "loss_first"), report.UDP_COLUMNS))
+
+
+def test_heading(protocol, mode, size, n):
+    """The per-test heading of the synthetic matrix: numbered by size, then clients (Test 1..6)."""
+    number = SIZES.index(size) * 3 + (1, 5, 10).index(n) + 1 if n in (1, 5, 10) else None
+    return "{} - Test {}: {}".format(report.protocol_label(protocol, mode), number, report.size_label(size))
+
+
+def section(md, heading):
+    """The Markdown of the '## heading...' section up to the next '## '."""
+    start = md.index("\n## " + heading) + 1
+    end = md.find("\n## ", start + 3)
+    return md[start:] if end < 0 else md[start:end]
+
+
 class ReportMatrixTest(unittest.TestCase):
     """A full synthetic matrix: three protocols, two sizes, 1/5/10 clients."""
 
@@ -212,7 +243,7 @@ class ReportMatrixTest(unittest.TestCase):
         self.assertIn("UDP raw, 5 MiB, 10 clients", labels)
         self.assertIn("UDP reliable, 2 MiB, 5 clients", labels)
         for t in self.result.tests:
-            self.assertIn("### " + t.label, self.md)
+            self.assertIn("## " + test_heading(t.protocol, t.mode, t.file_size, t.clients) + ", ", self.md)
 
     def test_html_and_svgs_parse(self):
         root = ET.fromstring(self.html)
@@ -226,46 +257,58 @@ class ReportMatrixTest(unittest.TestCase):
 
     def test_connection_columns_and_values(self):
         for (protocol, mode, size, n), (sconns, cconns) in self.data.items():
-            label = self.label(protocol, mode, size, n)
-            headers, rows = table_after(self.md, label)
+            text = section(self.md, test_heading(protocol, mode, size, n))
+            tables = tables_in(text)
+            headers, rows = tables[0]
             for col in report.CONNECTION_COLUMNS:
                 self.assertIn(col, headers)
             if protocol == "udp":
+                uheaders, urows = tables[1]
                 for col in report.UDP_COLUMNS:
-                    self.assertIn(col, headers)
+                    self.assertIn(col, uheaders)
+                ucol = {h: i for i, h in enumerate(uheaders)}
             self.assertEqual(len(rows), len(sconns))
             col = {h: i for i, h in enumerate(headers)}
             cmap = {c["client_port"]: c for c in cconns}
-            for s, row in zip(sconns, rows):
-                self.assertEqual(row[col["Client"]], str(s["client_id"]))
-                self.assertEqual(row[col["Client port"]], str(s["client_port"]))
-                self.assertEqual(row[col["Server port"]], str(s["server_port"]))
-                self.assertEqual(row[col["Bytes sent (server)"]], "{:,}".format(s["bytes"]))
-                self.assertEqual(row[col["Server time (ms)"]], "{:,.1f}".format(s["time_ms"]))
-                self.assertEqual(row[col["Server rate (MB/s)"]], "{:,.2f}".format(s["rate_bytes_per_s"] / 1e6))
+            for i, (s, row) in enumerate(zip(sconns, rows)):
+                self.assertEqual(row[col[COL["client"]]], str(s["client_id"]))
+                self.assertEqual(row[col[COL["cport"]]], str(s["client_port"]))
+                self.assertEqual(row[col[COL["sport"]]], str(s["server_port"]))
+                wire = s["bytes"] + s.get("resent_datagrams", 0) * (s.get("chunk_size", 12) - 12)
+                self.assertEqual(row[col[COL["sbytes"]]].lstrip("~"), "{:,}".format(wire))
+                self.assertEqual(row[col[COL["stime"]]], "{:,.1f}".format(s["time_ms"]))
+                self.assertEqual(row[col[COL["srate"]]], "{:,.2f}".format(s["rate_bytes_per_s"] / 1e6))
                 c = cmap.get(s["client_port"])
                 if c is None:
-                    self.assertEqual(row[col["Bytes received (client)"]], "-")
-                    self.assertEqual(row[col["Success"]], "yes" if s["ok"] else "no")
+                    self.assertEqual(row[col[COL["cbytes"]]], "-")
+                    self.assertEqual(row[col[COL["success"]]], "ok" if s["ok"] else "failed")
                     continue
-                self.assertEqual(row[col["Success"]], "yes" if c["ok"] and s["ok"] else "no")
-                self.assertEqual(row[col["Bytes received (client)"]], "{:,}".format(c["bytes"]))
-                self.assertEqual(row[col["Client time (ms)"]], "{:,.1f}".format(c["time_ms"]))
-                self.assertEqual(row[col["Client rate (MB/s)"]], "{:,.2f}".format(c["rate_bytes_per_s"] / 1e6))
+                self.assertEqual(row[col[COL["success"]]], "ok" if c["ok"] and s["ok"] else "failed")
+                self.assertEqual(row[col[COL["cbytes"]]], "{:,}".format(c["bytes"]))
+                self.assertEqual(row[col[COL["ctime"]]], "{:,.1f}".format(c["time_ms"]))
+                self.assertEqual(row[col[COL["crate"]]], "{:,.2f}".format(c["rate_bytes_per_s"] / 1e6))
                 if protocol == "udp":
-                    self.assertEqual(row[col["Datagrams sent"]], "{:,}".format(s["datagrams_sent"]))
-                    self.assertEqual(row[col["Datagrams received"]], "{:,}".format(c["datagrams_received"]))
-                    self.assertEqual(row[col["Loss (%)"]], "{:,.2f}".format(c["loss_pct"]))
-                    self.assertEqual(row[col["Resent datagrams"]], "{:,}".format(s["resent_datagrams"]))
+                    urow = urows[i]
+                    self.assertEqual(urow[ucol[UCOL["sent"]]], "{:,}".format(s["datagrams_sent"]))
+                    self.assertEqual(urow[ucol[UCOL["received"]]], "{:,}".format(c["datagrams_received"]))
+                    self.assertEqual(urow[ucol[UCOL["loss"]]], "{:,.2f}".format(c["loss_pct"]))
+                    if mode == "raw":   # raw UDP never resends: '-', not 0
+                        self.assertEqual(urow[ucol[UCOL["resent"]]], "-")
+                        self.assertEqual(urow[ucol[UCOL["loss_first"]]], "-")
+                    else:
+                        self.assertEqual(urow[ucol[UCOL["resent"]]], "{:,}".format(s["resent_datagrams"]))
+                        self.assertEqual(urow[ucol[UCOL["loss_first"]]], "{:,.2f}".format(
+                            100.0 * s["resent_datagrams"] / s["datagrams_expected"]))
 
     def test_failed_connection(self):
-        label = self.label("tcp", "stream", SIZES[0], 5)
-        headers, rows = table_after(self.md, label)
+        text = section(self.md, test_heading("tcp", "stream", SIZES[0], 5))
+        headers, rows = tables_in(text)[0]
         col = {h: i for i, h in enumerate(headers)}
-        self.assertEqual([r[col["Success"]] for r in rows], ["yes", "yes", "no", "yes", "yes"])
+        self.assertEqual([r[col[COL["success"]]] for r in rows], ["ok", "ok", "failed", "ok", "ok"])
         self.assertIn("hash mismatch", rows[2][col["Note"]])
-        _, summary = table_after(self.md, "Summary: " + label, "####")
+        _, summary = table_after(text, "Summary")
         self.assertEqual(summary[0], ["Verified connections", "4/5"])
+        label = self.label("tcp", "stream", SIZES[0], 5)
         test = next(t for t in self.result.tests if t.label == label)
         self.assertIn("1 busy", self.md)
         self.assertEqual((test.figures["verified"], test.figures["expected"]), (4, 5))
@@ -284,14 +327,19 @@ class ReportMatrixTest(unittest.TestCase):
 
     def test_summary_metrics(self):
         for (protocol, mode, size, n), (sconns, cconns) in self.data.items():
-            label = self.label(protocol, mode, size, n)
-            headers, rows = table_after(self.md, "Summary: " + label, "####")
+            text = section(self.md, test_heading(protocol, mode, size, n))
+            headers, rows = table_after(text, "Summary")
             values = {r[0]: r[-1] for r in rows}
-            for _, name in report.SUMMARY_METRICS:
-                if protocol == "tcp" and name.startswith(("Mean loss", "Resent")):
+            for key, name in report.SUMMARY_METRICS:
+                if protocol == "tcp" and key in ("loss_pct", "resent_pct", "loss_before_recovery_pct"):
+                    self.assertNotIn(name, values)
+                    continue
+                if mode == "raw" and key in ("resent_pct", "loss_before_recovery_pct"):
+                    self.assertNotIn(name, values)
                     continue
                 self.assertIn(name, values)
-            self.assertEqual(values["Total bytes sent by server"], "{:,}".format(sum(c["bytes"] for c in sconns)))
+            wire = sum(c["bytes"] + c.get("resent_datagrams", 0) * (c.get("chunk_size", 12) - 12) for c in sconns)
+            self.assertEqual(values["Total bytes sent by server (on the wire)"].lstrip("~"), "{:,}".format(wire))
             self.assertEqual(values["Mean server time (ms)"],
                              "{:,.1f}".format(statistics.mean(c["time_ms"] for c in sconns)))
             self.assertEqual(values["Mean server rate (MB/s)"],
@@ -373,8 +421,10 @@ class ReportMatrixTest(unittest.TestCase):
     def test_extra_sections(self):
         self.assertIn("## Baseline", self.md)
         self.assertIn("1,000.00 MB/s", self.md)
-        self.assertIn("#### Capture: TCP, 2 MiB, 1 client", self.md)
+        text = section(self.md, test_heading("tcp", "stream", SIZES[0], 1))
+        self.assertIn("### Traffic capture", text)
         self.assertIn("tcp_retransmissions", self.md)
+        self.assertIn("## Other captures", self.md)
         self.assertIn("### Unknown test", self.md)
         self.assertIn("## Notes", self.md)
 
@@ -403,7 +453,7 @@ class ReportEdgeCasesTest(unittest.TestCase):
         per_run = [statistics.median(c["rate_bytes_per_s"] for c in cc) for _, cc in runs]
         self.assertAlmostEqual(test.figures["per_client_median"], statistics.median(per_run))
         md = result.markdown.read_text("utf-8")
-        headers, rows = table_after(md, "Summary: TCP, 2 MiB, 5 clients", "####")
+        headers, rows = table_after(md, "Summary")
         self.assertEqual(headers, ["Metric", "Run 1", "Run 2", "Run 3", "Median over runs"])
         self.assertEqual(rows[0], ["Verified connections", "5/5", "5/5", "5/5", "15/15 (all runs)"])
         self.assertIn("Run 3 of 3", md)
