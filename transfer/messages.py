@@ -24,7 +24,9 @@ _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 def quote(value):
     """Percent-encode *value* (str) for the wire; unreserved characters stay."""
-    return urllib.parse.quote(str(value), safe="")
+    # surrogateescape: a file name that is not valid UTF-8 (os.listdir gives
+    # its odd bytes as surrogates) goes out as its own bytes, percent-encoded
+    return urllib.parse.quote(str(value), safe="", errors="surrogateescape")
 
 
 def unquote(value):
@@ -34,12 +36,40 @@ def unquote(value):
     return urllib.parse.unquote_to_bytes(value).decode("utf-8", errors="replace")
 
 
-def printable(text, limit=200):
-    """*text* safe to print or log: repr() escapes control and terminal characters."""
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(char):
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:      # a byte that was not UTF-8 (surrogateescape): show the byte
+        return "\\x{:02x}".format(code - 0xDC00)
+    if code < 0x100:
+        return "\\x{:02x}".format(code)
+    if code < 0x10000:
+        return "\\u{:04x}".format(code)
+    return "\\U{:08x}".format(code)
+
+
+def shown(text, limit=200):
+    """*text* (from the wire, or a file name) safe to put on a terminal or in
+    a log, without quotes: every character that is not printable (ESC, CR,
+    BEL, other controls, bidi overrides, lone surrogates from names that are
+    not UTF-8) becomes a ``\\xNN`` / ``\\uNNNN`` escape; longer than *limit*
+    characters is cut with "...".  The one escaping rule of the project:
+    ``printable`` is the same text in quotes."""
     text = str(text)
     if len(text) > limit:
         text = text[:limit] + "..."
-    return repr(text)
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape_char(char) for char in text)
+
+
+def printable(text, limit=200):
+    """*text* safe to print or log, in quotes (``shown`` escapes control and terminal characters)."""
+    return "'" + shown(text, limit) + "'"
 
 
 # --- field kinds -------------------------------------------------------------
@@ -274,8 +304,11 @@ class LineReader:
         self.sock = sock
         self._buffer = bytearray()
 
-    def read_line(self):
-        """The next line, newline included (uses the socket's timeout)."""
+    def read_line(self, deadline=None):
+        """The next line, newline included.  With a *deadline*
+        (transfer.deadline.Deadline) the whole line must arrive before it
+        (``socket.timeout`` otherwise), however the bytes trickle in;
+        without one each recv() uses the socket's own timeout."""
         while True:
             end = self._buffer.find(b"\n", 0, MAX_LINE)
             if end >= 0:
@@ -284,6 +317,8 @@ class LineReader:
                 return line
             if len(self._buffer) >= MAX_LINE:
                 raise ProtocolError("line longer than {} bytes".format(MAX_LINE))
+            if deadline is not None:
+                deadline.arm(self.sock)
             chunk = self.sock.recv(4096)
             if not chunk:
                 if self._buffer:
@@ -291,9 +326,14 @@ class LineReader:
                 raise EOFError("connection closed by the peer")
             self._buffer += chunk
 
-    def read_message(self, registry=TCP_MESSAGES):
-        """The next line decoded with *registry*."""
-        return decode(self.read_line(), registry)
+    def read_message(self, registry=TCP_MESSAGES, deadline=None):
+        """The next line decoded with *registry* (*deadline* as in read_line)."""
+        return decode(self.read_line(deadline), registry)
+
+    def feed(self, data):
+        """Add bytes received elsewhere (the server's HELLO phase reads
+        without a thread, then hands the rest to a reader)."""
+        self._buffer += data
 
     def take_buffered(self):
         """Bytes already received after the last line (and forget them)."""
