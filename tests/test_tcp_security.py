@@ -360,6 +360,28 @@ class Interrupt(ServerLab):
                "({})".format("; ".join("{:,} bytes, {:.0f} ms".format(r["bytes"], r["time_ms"]) for r in records)))
 
 
+    def test_abort_never_closes_a_socket_under_a_sending_thread(self):
+        # the race behind "ValueError: Invalid file descriptor: -1": abort() closed the socket
+        # while a thread was between two sendfile() calls; now it only shuts it down
+        from tcp.server import TCPTest
+        from transfer.status import StatusBoard
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        self.addCleanup(listener.close)
+        peer = connect(listener.getsockname()[1])
+        self.addCleanup(peer.close)
+        conn, _ = listener.accept()
+        self.addCleanup(conn.close)
+        test = TCPTest(FileEntry(self.path), 1, None, StatusBoard("t", quiet=True))
+        test.track(conn)
+        test.abort()
+        self.assertNotEqual(conn.fileno(), -1, "abort() closed the socket under its thread")
+        with open(str(self.path), "rb") as source:
+            with self.assertRaises(OSError):
+                conn.sendfile(source, 0, 1 << 20)   # the sending thread sees an OSError, not ValueError
+
+
 class Files(ServerLab):
 
     def test_a_listed_file_swapped_for_a_symlink_is_not_sent(self):
