@@ -234,7 +234,6 @@ class TCPFileServer:
         """Accept, read HELLO lines, enforce their deadline, until the test stops.
         Never dies on one bad event: it is the only way in."""
         selector = selectors.DefaultSelector()
-        listening = False
         try:
             for pending in list(self._pending.values()):
                 try:
@@ -242,30 +241,37 @@ class TCPFileServer:
                 except (OSError, ValueError):
                     self._pending.pop(pending.sock, None)
             while not test.stopping:
-                now = time.monotonic()
-                if not listening and now >= self._paused_until:
-                    selector.register(self.listener, selectors.EVENT_READ, None)
-                    listening = True
                 try:
-                    events = selector.select(self._next_wakeup(now, listening))
-                except (OSError, ValueError) as exc:  # pragma: no cover - a closed socket slipped in
-                    test.note("internal", "-", "select failed: {}".format(exc), warn=True)
-                    self._drop_closed(selector)
-                    continue
-                for key, _mask in events:
-                    if test.stopping:
-                        break
-                    if key.data is None:
-                        if not self._accept_some(test, selector):
-                            selector.unregister(self.listener)
-                            listening = False
-                    else:
-                        self._read_pending(test, selector, key.data)
-                self._expire_pending(test, selector)
-        except Exception:  # pragma: no cover - keep serving the next test
-            log.exception("accept loop")
+                    self._accept_round(test, selector)
+                except Exception as exc:  # pragma: no cover - a bug must not close the only way in
+                    log.exception("accept loop")
+                    test.note("internal", "-", "accept loop: {!r}".format(exc))
+                    time.sleep(0.05)
         finally:
             selector.close()
+
+    def _accept_round(self, test, selector):
+        """One wait of the accept loop and what it brings."""
+        now = time.monotonic()
+        listening = self.listener in selector.get_map()
+        if not listening and now >= self._paused_until:
+            selector.register(self.listener, selectors.EVENT_READ, None)
+            listening = True
+        try:
+            events = selector.select(self._next_wakeup(now, listening))
+        except (OSError, ValueError) as exc:  # pragma: no cover - a closed socket slipped in
+            test.note("internal", "-", "select failed: {}".format(exc), warn=True)
+            self._drop_closed(selector)
+            return
+        for key, _mask in events:
+            if test.stopping:
+                break
+            if key.data is None:
+                if self.listener in selector.get_map() and not self._accept_some(test, selector):
+                    selector.unregister(self.listener)  # back off: listen again after _paused_until
+            else:
+                self._read_pending(test, selector, key.data)
+        self._expire_pending(test, selector)
 
     def _next_wakeup(self, now, listening):
         wake = 0.2

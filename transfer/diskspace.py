@@ -10,8 +10,8 @@ import shutil
 
 from transfer.catalog import format_size
 
-#: bytes kept free beyond the announced size (logs, the file system's own needs)
-MARGIN = 16 * 1024 * 1024
+#: bytes to keep free beyond the announced size (none: the write path still reports a disk that fills meanwhile)
+MARGIN = 0
 
 
 def free_bytes(folder):
