@@ -18,7 +18,7 @@ import time
 from transfer.cli import EXIT_FAILED, EXIT_OK
 from transfer.diskspace import free_space_problem
 from transfer.errors import ProtocolError, TransferFailed
-from transfer.messages import shown
+from transfer.text import display
 from transfer.prompts import Prompter
 from transfer.status import StatusBoard
 from transfer.tables import summary_table
@@ -108,7 +108,7 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
                 prompter = Prompter()
             confirmed = prompter.confirm(
                 "{} of {} client(s) connected; file {} ({:,} bytes). Press Enter to send READY (q cancels): ".format(
-                    connected, clients, shown(offer.name, 100) if offer else "?", offer.size if offer else 0))
+                    connected, clients, display(offer.name, 100) if offer else "?", offer.size if offer else 0))
             board.start()
             if not confirmed:
                 cancelled = True

@@ -36,40 +36,12 @@ def unquote(value):
     return urllib.parse.unquote_to_bytes(value).decode("utf-8", errors="replace")
 
 
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape_char(char):
-    if char in _SHORT_ESCAPES:
-        return _SHORT_ESCAPES[char]
-    code = ord(char)
-    if 0xDC80 <= code <= 0xDCFF:      # a byte that was not UTF-8 (surrogateescape): show the byte
-        return "\\x{:02x}".format(code - 0xDC00)
-    if code < 0x100:
-        return "\\x{:02x}".format(code)
-    if code < 0x10000:
-        return "\\u{:04x}".format(code)
-    return "\\U{:08x}".format(code)
-
-
-def shown(text, limit=200):
-    """*text* (from the wire, or a file name) safe to put on a terminal or in
-    a log, without quotes: every character that is not printable (ESC, CR,
-    BEL, other controls, bidi overrides, lone surrogates from names that are
-    not UTF-8) becomes a ``\\xNN`` / ``\\uNNNN`` escape; longer than *limit*
-    characters is cut with "...".  The one escaping rule of the project:
-    ``printable`` is the same text in quotes."""
+def printable(text, limit=200):
+    """*text* safe to print or log: repr() escapes control and terminal characters."""
     text = str(text)
     if len(text) > limit:
         text = text[:limit] + "..."
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else _escape_char(char) for char in text)
-
-
-def printable(text, limit=200):
-    """*text* safe to print or log, in quotes (``shown`` escapes control and terminal characters)."""
-    return "'" + shown(text, limit) + "'"
+    return repr(text)
 
 
 # --- field kinds -------------------------------------------------------------
