@@ -507,6 +507,47 @@ class LyingServer(unittest.TestCase):
 class SharedParts(unittest.TestCase):
     """Unit tests of the shared pieces (transfer/)."""
 
+    def test_the_shared_ready_prompt_escapes_the_name_for_any_protocol(self):
+        # udp/client.py asks through the same transfer.client_app.run_client as tcp/client.py
+        import io
+        from transfer.client_app import run_client
+        from transfer.config import ClientConfig
+        from transfer.prompts import Prompter
+        from transfer.records import ConnectionRecord
+
+        class Offer:
+            name = "\x1b]0;owned\x07\x1b[2J\revil.txt"
+            size = 1000
+            sha256 = "0" * 64
+            clients = 1
+
+        class Session:
+            def __init__(self, config, client_id, clients, board, go, cancel):
+                self.record = ConnectionRecord(client_id)
+                self.offer = Offer()
+                self.handshake_done = threading.Event()
+                self.handshake_done.set()
+                self.go, self.cancel = go, cancel
+
+            def run(self):
+                self.go.wait(10)
+                self.record.state = "failed"
+                self.record.fail("cancelled before READY")
+
+            def abort(self):
+                pass
+
+        with procs.Lab(prefix="tcpsec-prompt-") as lab:
+            out = io.StringIO()
+            config = ClientConfig(host="127.0.0.1", port=9, clients=1, received_dir=str(lab.recv),
+                                  logs_dir=str(lab.logs), quiet=True)
+            result = run_client(config, Session, "udp", "raw", prompter=Prompter(input_fn=lambda: "q", output=out))
+        self.assertTrue(result.cancelled)
+        shown = out.getvalue()
+        self.assertIn("Press Enter", shown)
+        for raw in ("\x1b", "\x07", "\r"):
+            self.assertNotIn(raw, shown)
+
     def test_event_lines_are_capped_per_kind_and_counted(self):
         from transfer.testlog import TestLog
         with procs.Lab(prefix="tcpsec-log-") as lab:
