@@ -768,6 +768,16 @@ def udp_run_client(config, prompter=None):
                       prompter=prompter)
 
 
+def handshake_failure(result):
+    """The one reason every client failed for before any FILE (no server, refused, BUSY), or None:
+    said once in full, since the table and the status lines cut it short."""
+    reasons = {rec.reason for rec in result.records}
+    if len(reasons) != 1 or any(rec.ok or rec.extra.get("transfer_id") is not None for rec in result.records):
+        return None
+    reason = reasons.pop()
+    return reason or None
+
+
 CLIENT_COLUMNS = (
     ("datagrams", lambda rec: str(rec.extra.get("datagrams_received", "-"))),
     ("missing", lambda rec: str(rec.extra.get("missing", "-"))),
@@ -809,6 +819,9 @@ def main(argv=None, input_fn=None):
         ask_missing_settings(config, prompter, DEFAULT_PORT)
         result = udp_run_client(config, prompter)
         print_client_summary(result, CLIENT_COLUMNS)
+        line = handshake_failure(result)
+        if line:
+            sys.stderr.write("udp/client.py: {}\n".format(line))
         return result.exit_status
     return run_main(body, "udp/client.py", eof_status=1)
 
