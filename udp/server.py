@@ -35,8 +35,9 @@ from transfer.status import progress_detail
 from transfer.testlog import TestLog
 from transfer.units import parse_size
 from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MIN_DATAGRAM, VERSION, End, Nack,
-                         Ping, Pong, Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait,
-                         address_text, chunk_count, decode_control, ignore_connreset, is_data, raise_buffers)
+                         Ping, Pong, Report, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait, address_text,
+                         chunk_count, decode_control, ignore_connreset, is_data, raise_buffers, send_control)
+from udp.packets import HELLO_PADDED, Retry
 from udp.validation import BudgetTable, PerSourceRate, TokenIssuer
 from udp.pacing import AdaptiveRate, TokenBucket
 
@@ -362,7 +363,7 @@ class UDPFileServer:
         if isinstance(message, Ping):
             self._answer_ping(message, peer, budget)
         elif isinstance(message, UdpHello):
-            self._hello(message, peer, budget)
+            self._hello(message, peer, budget, len(datagram))
         else:
             self._ignore(peer, "unexpected {} on the well-known port".format(message.VERB))
 
@@ -387,9 +388,10 @@ class UDPFileServer:
                                                            " ({} more not shown)".format(more) if more else ""))
             self.out.flush()
 
-    def _hello(self, hello, peer, budget):
-        """HELLO on the well-known port.  Without a valid token (RFC 9000 8.1) it gets
-        only a RETRY, within the 3x budget: no place, no session, no log line."""
+    def _hello(self, hello, peer, budget, size):
+        """HELLO (a datagram of *size* bytes) on the well-known port.  Without a valid token
+        (RFC 9000 8.1) it gets only a RETRY, if padded to HELLO_PADDED bytes and within the 3x
+        budget: no place, no session, no log line."""
         test = self._test
         session = None
         if test is not None:
@@ -398,6 +400,9 @@ class UDPFileServer:
         known = session is not None and hello.token is not None and hmac.compare_digest(hello.token, session.token)
         if not known and not self.tokens.check(hello.token, peer):
             self.counts["bad_token" if hello.token else "hello_without_token"] += 1
+            if size < HELLO_PADDED:
+                self.counts["hello_not_padded"] += 1   # as QUIC drops short Initials: no answer at all
+                return
             if self._send_to(Retry(token=self.tokens.token_for(peer)), peer, budget):
                 self.counts["retry_sent"] += 1
             return
