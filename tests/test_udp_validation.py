@@ -34,6 +34,7 @@ from udp import validation  # noqa: E402
 from udp.client import UDPClientSession  # noqa: E402
 from udp.packets import (DATA_TYPE, Ping, Retry, UdpFileOffer, UdpHello, UdpReady, decode_control,  # noqa: E402
                          HELLO_PADDED)
+from udp.ping import run_ping  # noqa: E402
 from udp.server import UDPFileServer  # noqa: E402
 
 LOCAL = "127.0.0.1"
@@ -436,6 +437,17 @@ class ClientSide(unittest.TestCase):
         self.assertIn("no UDP server answered at 127.0.0.1:{}: connection refused".format(port),
                       str(caught.exception))
         self.assertLess(time.monotonic() - started, 30.0)  # a bound, not a timing figure (60 s was allowed)
+
+    @unittest.skipUnless(sys.platform.startswith("linux"), "ICMP errors on unconnected sockets: Linux")
+    def test_ping_says_port_unreachable(self):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((LOCAL, 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        out = io.StringIO()
+        self.assertEqual(run_ping(LOCAL, port, 2, 0.2, out=out), 1)
+        self.assertIn("seq=1: port unreachable (nothing listens on UDP {} there)".format(port), out.getvalue())
+        self.assertIn("2 sent, 0 received, 100.0% loss", out.getvalue())
 
     def test_network_unreachable_is_not_swallowed(self):
         client = self.session(1)

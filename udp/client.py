@@ -35,7 +35,7 @@ from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, NACK_RANGE
                          VERSION, End, Nack,
                          Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait, address_text,
                          chunk_count, decode_control, format_ranges, ignore_connreset, raise_buffers, ranges_of,
-                         send_control, split_ranges)
+                         report_icmp_errors, send_control, split_ranges)
 from udp.ping import run_ping
 from udp.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT, HELLO_KEEPALIVE, add_udp_flags
 from udp.validation import check_offer
@@ -45,8 +45,6 @@ FIRST_INTERVAL = 0.25            # HELLO and READY are repeated, the interval do
 HELLO_MAX_INTERVAL = 2.0         # ... up to 2 s for HELLO (once the server has answered) ...
 FIRST_HELLO_MAX_INTERVAL = 1.0   # ... up to 1 s before any answer (0.25, 0.5, 1, 1, ...)
 NO_ANSWER_TIMEOUT = 10.0         # nothing at all from the server this long: give up (or --handshake-timeout)
-IP_RECVERR = 11                  # Linux: report ICMP errors (port unreachable ...) on an unconnected socket too
-IPV6_RECVERR = 25
 READY_REPEAT = 1.0               # ... up to 1 s for READY (the server drops a READY client silent for 15 s)
 FEEDBACK_INTERVAL = 0.02         # reliable: a NACK (feedback) at most this often during the data
 QUIET_NACK = 0.15                # reliable: no datagram for this long -> NACK everything missing
@@ -82,19 +80,6 @@ def local_address(family, remote, port):
         return None, port
     finally:
         probe.close()
-
-
-def report_icmp_errors(sock, on):
-    """Linux: have ICMP errors (port or host unreachable) reported on this unconnected UDP socket's next
-    receive (IP_RECVERR), so that a HELLO to a closed port fails at once; a no-op elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return
-    level, option = ((socket.IPPROTO_IPV6, IPV6_RECVERR) if sock.family == socket.AF_INET6
-                     else (socket.IPPROTO_IP, IP_RECVERR))
-    try:
-        sock.setsockopt(level, option, 1 if on else 0)
-    except OSError:
-        pass
 
 
 class UDPClientSession:
