@@ -423,6 +423,15 @@ class ClientSide(unittest.TestCase):
         self.assertIsNotNone(seen[-1][1])
         self.assertTrue(client.record.extra["server_answered"])
 
+    def test_an_older_server_that_answers_file_at_once_still_works(self):
+        offer = UdpFileOffer(name="x.txt", size=10, sha256="0" * 64, clients=1, chunk=1000, transfer=9,
+                             mode="raw").encode()
+        port = self.fake_server(lambda data: offer)
+        client = self.session(port)
+        self.addCleanup(lambda: client.sock.close())
+        client._open_and_hello()
+        self.assertEqual(client.offer.transfer, 9)
+
     @unittest.skipUnless(sys.platform.startswith("linux"), "ICMP errors on unconnected sockets: Linux")
     def test_closed_port_is_reported_at_once(self):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
