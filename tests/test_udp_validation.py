@@ -15,6 +15,7 @@ import errno
 import io
 import os
 import random
+import shutil
 import signal
 import socket
 import sys
@@ -28,7 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tests import procs  # noqa: E402
 from tests.test_udp_transfer import UDPHarness  # noqa: E402
 from transfer.config import ClientConfig, ServerConfig  # noqa: E402
-from transfer.errors import ProtocolError, TransferFailed  # noqa: E402
+from transfer import catalog  # noqa: E402
+from transfer.errors import ProtocolError, TransferFailed, UserError  # noqa: E402
 from transfer.status import StatusBoard  # noqa: E402
 from udp import validation  # noqa: E402
 from udp.client import UDPClientSession  # noqa: E402
@@ -351,6 +353,53 @@ class Floods(UDPHarness, unittest.TestCase):
         self.assertLessEqual(by_kind.get("protocol_error", 0), 21, by_kind)
         self.assertLessEqual(by_kind.get("busy", 0), 21, by_kind)
         self.assertLessEqual(len(events), 80, by_kind)
+
+
+@unittest.skipUnless(sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT"), "SO_REUSEPORT: Linux")
+class SinglePort(UDPHarness, unittest.TestCase):
+    """--single-port: every datagram a client receives comes from the well-known port."""
+
+    def setUp(self):
+        self.make_lab()
+
+    def start_single(self, clients, **settings):
+        options = dict(bind=LOCAL, port=0, files_dir=str(self.files), logs_dir=str(self.logs), quiet=True,
+                       timeout=5.0, handshake_timeout=20.0, create_files=False)
+        options.update(settings)
+        config = ServerConfig(**options)
+        config.single_port = True
+        server = UDPFileServer(config, out=io.StringIO())
+        self.addCleanup(server.close)
+        entry = catalog.select_file(catalog.list_files(self.files), self.FILE)
+
+        def run():
+            self.outcome = server.run_test(entry, clients, StatusBoard("test", quiet=True))
+        self.server_thread = threading.Thread(target=run, daemon=True)
+        self.server_thread.start()
+        procs.wait_for(lambda: server.current_test is not None, 10)
+        return server
+
+    def test_raw_and_reliable_stay_on_the_well_known_port(self):
+        for reliable in (False, True):
+            if self.received.exists():
+                shutil.rmtree(str(self.received))
+            server = self.start_single(3, reliable=reliable)
+            result = self.run_clients(server.port, 3, reliable=reliable)
+            self.wait_server()
+            self.assert_all_verified(result, 3)
+            self.assertEqual({r.server_port for r in result.records}, {server.port})
+            self.assertEqual({r.server_port for r in self.outcome.records}, {server.port})
+            server.close()
+
+    def test_a_second_server_on_the_same_port_is_refused(self):
+        server = self.start_single(1, test_timeout=2.0)
+        config = ServerConfig(bind=LOCAL, port=server.port, files_dir=str(self.files), logs_dir=str(self.logs),
+                              create_files=False, quiet=True)
+        config.single_port = True
+        with self.assertRaises(UserError):
+            UDPFileServer(config)
+        server.close()
+        self.wait_server()
 
 
 class ClientSide(unittest.TestCase):
