@@ -274,6 +274,26 @@ class ForgedSources(UDPHarness, unittest.TestCase):
             self.wait_server()
         self.assertNotEqual(ids[0], ids[1])
 
+    def test_a_client_started_between_tests_joins_the_next_one_with_a_fresh_token(self):
+        server = UDPFileServer(ServerConfig(bind=LOCAL, port=0, files_dir=str(self.files), logs_dir=str(self.logs),
+                                            create_files=False, quiet=True, timeout=5.0, handshake_timeout=20.0))
+        self.addCleanup(server.close)
+        results = []
+        client = threading.Thread(target=lambda: results.append(self.run_clients(server.port, 1,
+                                                                                 handshake_timeout=20.0)))
+        client.start()
+        time.sleep(1.5)     # the client got its RETRY and repeats HELLO with the token: no test yet
+        real = server.tokens._clock
+        server.tokens._clock = lambda: real() + 3 * validation.WINDOW   # its token expires: a new RETRY
+        time.sleep(2.5)
+        entry = catalog.select_file(catalog.list_files(self.files), self.FILE)
+        outcome = server.run_test(entry, 1, StatusBoard("test", quiet=True))
+        client.join(30)
+        self.assertTrue(outcome.ok)
+        self.assert_all_verified(results[0], 1)
+        self.assertGreaterEqual(server.counts["bad_token"], 1)
+        self.assertGreaterEqual(server.counts["retry_sent"], 2)
+
     def test_keepalive_with_an_old_token_keeps_the_place(self):
         server = self.start_server(1, hello_timeout=1.0, test_timeout=30.0)
         sock, token, offer, session = validated_socket(server.port)
