@@ -35,7 +35,8 @@ from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, NACK_RANGE
                          VERSION, End, Nack,
                          Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait, address_text,
                          chunk_count, decode_control, format_ranges, ignore_connreset, raise_buffers, ranges_of,
-                         report_icmp_errors, send_control, split_ranges)
+                         send_control, split_ranges)
+from udp.packets import report_icmp_errors
 from udp.ping import run_ping
 from udp.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT, HELLO_KEEPALIVE, add_udp_flags
 from udp.validation import check_offer
