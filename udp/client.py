@@ -36,10 +36,10 @@ from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, NACK_RANGE
                          Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait, address_text,
                          chunk_count, decode_control, format_ranges, ignore_connreset, raise_buffers, ranges_of,
                          send_control, split_ranges)
-from udp.packets import report_icmp_errors
 from udp.ping import run_ping
 from udp.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT, HELLO_KEEPALIVE, add_udp_flags
 from udp.validation import check_offer
+from udp.packets import report_icmp_errors  # noqa: E402 (kept apart: merges)
 
 ZERO_SHA256 = "0" * 64
 FIRST_INTERVAL = 0.25            # HELLO and READY are repeated, the interval doubling ...
