@@ -149,12 +149,13 @@ class UdpHello(Hello):
     validated stay far below three times what it received."""
     FIELDS = Hello.FIELDS + (TextField("mode", 16, required=False, default="raw"),
                              TokenField("token", required=False), TextField("pad", MAX_LINE, required=False))
+    PADDED = HELLO_PADDED
 
     @classmethod
     def padded(cls, **values):
         """The HELLO with ``pad`` filling the line to HELLO_PADDED bytes."""
         message = cls(pad="", **values)
-        message.pad = "0" * max(0, HELLO_PADDED - len(message.encode()))
+        message.pad = "0" * max(0, cls.PADDED - len(message.encode()))
         return message
 
 

@@ -35,9 +35,8 @@ from transfer.status import progress_detail
 from transfer.testlog import TestLog
 from transfer.units import parse_size
 from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MIN_DATAGRAM, VERSION, End, Nack,
-                         Ping, Pong, Report, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait, address_text,
-                         chunk_count, decode_control, ignore_connreset, is_data, raise_buffers, send_control)
-from udp.packets import HELLO_PADDED, Retry
+                         Ping, Pong, Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait,
+                         address_text, chunk_count, decode_control, ignore_connreset, is_data, raise_buffers)
 from udp.validation import BudgetTable, PerSourceRate, TokenIssuer
 from udp.pacing import AdaptiveRate, TokenBucket
 
@@ -426,7 +425,7 @@ class UDPFileServer:
         known = session is not None and hello.token is not None and hmac.compare_digest(hello.token, session.token)
         if not known and not self.tokens.check(hello.token, peer):
             self.counts["bad_token" if hello.token else "hello_without_token"] += 1
-            if size < HELLO_PADDED:
+            if size < UdpHello.PADDED:
                 self.counts["hello_not_padded"] += 1   # as QUIC drops short Initials: no answer at all
                 return
             if self._send_to(Retry(token=self.tokens.token_for(peer)), peer, budget):
@@ -964,12 +963,12 @@ def main(argv=None, input_fn=None):
     """Command-line entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
     config = server_config_from_args(args)
+    config.single_port = args.single_port
     config.reliable = args.reliable
     config.rate = args.rate
     config.chunk_size = args.chunk_size
     config.idle_timeout = args.idle_timeout
     config.session_ports = args.session_ports
-    config.single_port = args.single_port
     return run_main(lambda: run_server_program(config, UDPFileServer, "UDP", extra_columns=SERVER_COLUMNS,
                                                input_fn=input_fn), "udp/server.py")
 
