@@ -10,8 +10,8 @@ written as they happen and flushed, so a crash or Ctrl-C still leaves a log;
 import datetime
 import json
 import os
-import platform
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -24,6 +24,21 @@ from transfer.units import format_ms, format_rate
 
 def _iso(epoch):
     return datetime.datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="microseconds")
+
+
+def platform_text():
+    """'Linux-6.8.0-31-generic-x86_64': the system, its release and the machine,
+    read without starting a process (``platform.platform()`` runs ``uname -p``
+    on Python 3.8, 2-20 ms on each side of every test)."""
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        info = uname()
+        return "{}-{}-{}".format(info.sysname, info.release, info.machine)
+    winver = getattr(sys, "getwindowsversion", None)
+    if winver is not None:
+        version = winver()
+        return "Windows-{}.{}.{}".format(version.major, version.minor, version.build)
+    return sys.platform
 
 
 def _open_exclusive(folder, stamp):
@@ -85,8 +100,8 @@ class TestLog:
             "record": "test", "protocol": self.protocol, "mode": mode, "role": self.role,
             "started": _iso(self.started_epoch), "started_epoch": self.started_epoch,
             "file_name": file_name, "file_size": file_size, "file_sha256": file_sha256,
-            "clients": clients, "host": socket.gethostname(), "python": platform.python_version(),
-            "platform": platform.platform(terse=True), "settings": settings or {},
+            "clients": clients, "host": socket.gethostname(), "python": "{}.{}.{}".format(*sys.version_info[:3]),
+            "platform": platform_text(), "settings": settings or {},
             "text_log": self.path.name,
         }
         lines = [
