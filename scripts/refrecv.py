@@ -9,8 +9,7 @@ The sender accepts N connections, then sends FILE on each with
 ``socket.sendfile`` (one thread per connection) and closes it.  The receiver
 runs N threads; each connects, then loops: fill a 1 MiB buffer with
 ``recv_into``, ``hashlib.sha256().update`` it, write it to a file, until the
-end of the stream; it
-prints one JSON line: bytes, SHA-256 of each copy, and the aggregate rate
+end of the stream; it prints one JSON line: bytes, SHA-256 of each copy, and the aggregate rate
 measured as the project's logs measure it (all bytes / first byte received
 to last byte written).  scripts/benchmark.py runs it as a baseline row; no
 program imports it.

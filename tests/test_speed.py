@@ -276,6 +276,10 @@ class LogHeaderTests(unittest.TestCase):
         if hasattr(platform, "_uname_cache"):
             self.addCleanup(setattr, platform, "_uname_cache", platform._uname_cache)
             platform._uname_cache = None  # so a uname() call would really run
+        if isinstance(getattr(platform, "_platform_cache", None), dict):
+            saved = dict(platform._platform_cache)
+            platform._platform_cache.clear()
+            self.addCleanup(platform._platform_cache.update, saved)
         log = TestLog(folder, "tcp", "client")
         with mock.patch.object(subprocess, "Popen", side_effect=AssertionError("a process was started")), \
                 mock.patch.object(os, "popen", side_effect=AssertionError("a process was started"), create=True):
