@@ -15,7 +15,6 @@ read back.
 
 import errno
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -30,6 +29,23 @@ def describe_os_error(exc):
     if getattr(exc, "errno", None) == errno.ENOSPC:
         return "disk full while writing the received file"
     return "cannot write the received file: {}".format(exc.strerror or exc)
+
+
+_TEMP_FLAGS = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+               | getattr(os, "O_NOINHERIT", 0) | getattr(os, "O_CLOEXEC", 0))
+
+
+def _create_temp(folder, name):
+    """A new file ``<name>.<8 random hex>.part`` in *folder*, created exclusively
+    with mode 0600 (as tempfile.mkstemp, which costs 3 ms of imports);
+    returns (fd, path)."""
+    for _ in range(100):
+        path = os.path.join(folder, "{}.{}.part".format(name, os.urandom(4).hex()))
+        try:
+            return os.open(path, _TEMP_FLAGS, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", os.path.join(folder, name))
 
 
 def _apply_umask(handle):
@@ -57,7 +73,7 @@ class IncomingFile:
         folder = self.final_path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=self.final_path.name + ".", suffix=".part", dir=str(folder))
+            handle, temp = _create_temp(str(folder), self.final_path.name)
         except OSError as exc:
             raise TransferFailed("cannot create a file in {}: {}".format(folder, exc.strerror or exc))
         self.temp_path = Path(temp)

@@ -7,7 +7,6 @@ written as they happen and flushed, so a crash or Ctrl-C still leaves a log;
 ``close()`` adds the summary.
 """
 
-import datetime
 import json
 import os
 import socket
@@ -23,7 +22,18 @@ from transfer.units import format_ms, format_rate
 
 
 def _iso(epoch):
-    return datetime.datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="microseconds")
+    """Local time of *epoch* as ISO 8601 with microseconds and the UTC offset,
+    as datetime's ``isoformat`` writes it (without importing datetime)."""
+    seconds = int(epoch // 1)
+    micro = int(round((epoch - seconds) * 1e6))
+    if micro >= 1000000:
+        seconds, micro = seconds + 1, micro - 1000000
+    local = time.localtime(seconds)
+    offset = local.tm_gmtoff or 0
+    sign = "-" if offset < 0 else "+"
+    offset = abs(offset)
+    return "{}.{:06d}{}{:02d}:{:02d}".format(time.strftime("%Y-%m-%dT%H:%M:%S", local), micro, sign,
+                                             offset // 3600, offset % 3600 // 60)
 
 
 def platform_text():
