@@ -284,34 +284,38 @@ def measure(files_dir, file_name, clients=(1, 10), repeat=3, work_dir=None, root
 
     variants = [(label, root, mode) for label, root in roots.items() for mode in modes]
 
-    def ours(label, root, mode, n):
+    def ours(root, mode, n):
         env = dict(os.environ)
         if mode != "auto":
             env["FILELAB_TCP_RECEIVE"] = mode
-        key = "{} {}".format(label, mode) if len(modes) > 1 else label
-        result = run_ours(root, files_dir, file_name, n, work, python, env)
-        add((key, n), result)
-        return result
+        return run_ours(root, files_dir, file_name, n, work, python, env)
+
+    def attempt(key, job):
+        try:
+            add(key, job())
+        except BaselineError as exc:
+            add(key, None)  # keeps rounds aligned: samples[key][i] is round i + 1
+            log("baselines: {} failed: {}".format(key, exc))
 
     try:
         for rnd in range(1, repeat + 1):
             add("sha256", sha256_rate(path))
             add("interpreter", interpreter_start(python))
-            order = variants if rnd % 2 else list(reversed(variants))
             for n in clients:
+                jobs = []
                 if n == 1:
-                    try:
-                        wall, digest = run_socat(path, work)
-                        add(("socat", 1), wall)
-                    except BaselineError as exc:
-                        log("baselines: socat pipeline skipped: {}".format(exc))
+                    jobs.append((("socat", 1), lambda: run_socat(path, work)[0]))
                 else:
-                    add(("reference", n), run_reference(path, n, work, python))
-                for label, root, mode in order:
-                    ours(label, root, mode, n)
+                    jobs.append((("reference", n), lambda n=n: run_reference(path, n, work, python)))
+                for label, root, mode in variants:
+                    key = "{} {}".format(label, mode) if len(modes) > 1 else label
+                    jobs.append(((key, n), lambda label=label, root=root, mode=mode, n=n: ours(root, mode, n)))
+                for key, job in (jobs if rnd % 2 else jobs[::-1]):  # interleaved, order alternating by round
+                    attempt(key, job)
             if rss_clients:
                 for label, root, mode in variants:
-                    ours(label, root, mode, rss_clients)
+                    key = "{} {}".format(label, mode) if len(modes) > 1 else label
+                    attempt((key, rss_clients), lambda root=root, mode=mode: ours(root, mode, rss_clients))
             log("baselines: round {}/{} done".format(rnd, repeat))
     finally:
         if own_tmp:
@@ -324,10 +328,27 @@ def _jsonable(samples):
     return OrderedDict((k if isinstance(k, str) else "{} x{}".format(*k), v) for k, v in samples.items())
 
 
+def _paired(a, b, fa, fb):
+    """Median over rounds of fa(a[i]) / fb(b[i]) (rounds where both ran)."""
+    ratios = []
+    for x, y in zip(a, b):
+        if x is None or y is None:
+            continue
+        num, den = fa(x), fb(y)
+        if num and den:
+            ratios.append(num / den)
+    return _median(ratios)
+
+
 def summarize(samples, size, clients, rss_clients=None):
-    """Medians and ratios as report rows (OrderedDicts)."""
-    sha = _median(samples.get("sha256", []))
-    interp = _median(samples.get("interpreter", []))
+    """Medians and ratios as report rows (OrderedDicts).  A ratio is the
+    median of the ratios within each round (both figures taken minutes apart),
+    which the load of a shared machine disturbs less than a ratio of medians."""
+    shas = samples.get("sha256", [])
+    interps = samples.get("interpreter", [])
+    sha = _median(shas)
+    interp = _median(interps)
+    same = lambda v: v  # noqa: E731
     rows = []
 
     def row(what, value, unit, ratio=None, target=None, against=None, below=False):
@@ -341,49 +362,65 @@ def summarize(samples, size, clients, rss_clients=None):
             ("SHA-256 MB/s", None if sha is None else round(sha / MB)), ("against", against or ""),
         ]))
 
+    def agg(r):
+        return r["aggregate_bytes_per_s"]
+
+    def fixed_ms(pair):
+        run, start = pair
+        return (run["before_first_byte_s"] + run["after_last_byte_s"] - start) * 1000
+
     row("SHA-256, one core, 1 MiB updates", sha and sha / MB, "MB/s")
     row("interpreter start (python -c pass)", interp and interp * 1000, "ms")
     labels = [k[0] for k in samples if isinstance(k, tuple) and k[0] not in ("socat", "reference")]
     labels = list(OrderedDict.fromkeys(labels))
     for n in clients:
         if n == 1:
-            socat = _median(samples.get(("socat", 1), []))
-            row("socat | tee | openssl, 1 client wall", socat, "s")
+            socats = samples.get(("socat", 1), [])
+            row("socat | tee | openssl, 1 client wall", _median(socats), "s")
         else:
-            ref = _median([r["aggregate_bytes_per_s"] for r in samples.get(("reference", n), [])])
+            refs = samples.get(("reference", n), [])
+            ref = _median([agg(r) for r in refs if r])
             row("reference receiver, {} clients aggregate".format(n), ref and ref / MB, "MB/s",
-                _ratio(ref, sha), None, "ratio = reference / SHA-256")
+                _paired(refs, shas, agg, same), None, "ratio = reference / SHA-256")
         for label in labels:
             runs = samples.get((label, n), [])
-            if not runs:
+            ok = [r for r in runs if r]
+            if not ok:
                 continue
             if n == 1:
-                wall = _median([r["client_wall_s"] for r in runs])
-                row("{}: 1 client wall".format(label), wall, "s", _ratio(socat, wall),
+                wall = _median([r["client_wall_s"] for r in ok])
+                row("{}: 1 client wall".format(label), wall, "s", _paired(socats, runs, same, lambda r: r["client_wall_s"]),
                     TARGETS["socat_over_ours_1"], "ratio = socat wall / our wall")
-                fixed = _median([r["before_first_byte_s"] + r["after_last_byte_s"] for r in runs])
-                before = _median([r["before_first_byte_s"] for r in runs])
-                after = _median([r["after_last_byte_s"] for r in runs])
-                value = fixed is not None and interp is not None and (fixed - interp) * 1000
+                before = _median([r["before_first_byte_s"] for r in ok])
+                after = _median([r["after_last_byte_s"] for r in ok])
+                value = _median([fixed_ms((r, i)) for r, i in zip(runs, interps) if r and i])
                 row("{}: fixed costs beyond the interpreter (start+handshake {:.0f} ms, wrap-up {:.0f} ms)".format(
                     label, before * 1000, after * 1000), value, "ms", value, TARGETS["fixed_ms"],
                     "client wall - transfer - interpreter start; target below", below=True)
-                rate = _median([size / r["transfer_s"] for r in runs if r["transfer_s"] > 0])
+                rate = _median([size / r["transfer_s"] for r in ok if r["transfer_s"] > 0])
                 row("{}: 1 client rate during transfer".format(label), rate and rate / MB, "MB/s",
-                    _ratio(rate, sha), TARGETS["transfer_over_sha256_1"], "ratio = rate / SHA-256")
+                    _paired(runs, shas, lambda r: size / r["transfer_s"], same), TARGETS["transfer_over_sha256_1"],
+                    "ratio = rate / SHA-256")
             else:
-                agg = _median([r["aggregate_bytes_per_s"] for r in runs])
-                ref = _median([r["aggregate_bytes_per_s"] for r in samples.get(("reference", n), [])])
-                row("{}: {} clients aggregate".format(label, n), agg and agg / MB, "MB/s", _ratio(agg, sha),
-                    TARGETS["ours_over_sha256"], "ratio = aggregate / SHA-256")
-                row("{}: {} clients vs reference".format(label, n), _ratio(agg, ref), "x", _ratio(agg, ref),
+                value = _median([agg(r) for r in ok])
+                row("{}: {} clients aggregate".format(label, n), value and value / MB, "MB/s",
+                    _paired(runs, shas, agg, same), TARGETS["ours_over_sha256"], "ratio = aggregate / SHA-256")
+                ratio = _paired(runs, samples.get(("reference", n), []), agg, agg)
+                row("{}: {} clients vs reference".format(label, n), ratio, "x", ratio,
                     TARGETS["ours_over_reference"], "ratio = our aggregate / reference aggregate")
-            rss = _median([r["server_peak_rss_kib"] for r in runs])
+            if label == "new" and samples.get(("old", n)):
+                olds = samples[("old", n)]
+                if n == 1:
+                    row("new vs old: 1 client wall, old / new", None, "x",
+                        _paired(olds, runs, lambda r: r["client_wall_s"], lambda r: r["client_wall_s"]))
+                else:
+                    row("new vs old: {} clients aggregate, new / old".format(n), None, "x", _paired(runs, olds, agg, agg))
+            rss = _median([r["server_peak_rss_kib"] for r in ok])
             if rss is not None and n == max(clients):
                 row("{}: server peak RSS, {} clients".format(label, n), rss / 1024.0, "MiB")
     if rss_clients:
         for label in labels:
-            runs = samples.get((label, rss_clients), [])
+            runs = [r for r in samples.get((label, rss_clients), []) if r]
             rss = _median([r["server_peak_rss_kib"] for r in runs])
             if rss is not None:
                 row("{}: server peak RSS, {} clients".format(label, rss_clients), rss / 1024.0, "MiB",
