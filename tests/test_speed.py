@@ -328,3 +328,29 @@ class BaselineToolsTests(unittest.TestCase):
         self.assertEqual(rows["this: server peak RSS, 25 clients"]["value"], 20.0)
         self.assertEqual(rows["this: server peak RSS, 25 clients"]["met"], "yes")
         self.assertIn("this: fixed costs", baselines.format_rows(list(rows.values())))
+
+
+class SettingsTests(unittest.TestCase):
+    """ServerConfig / ClientConfig behave as the dataclasses they replaced (without importing dataclasses)."""
+
+    def test_keyword_construction_defaults_equality(self):
+        from transfer.config import ClientConfig, ServerConfig, DEFAULT_TIMEOUT
+        a, b = ClientConfig(host="h", clients=3), ClientConfig(host="h", clients=3)
+        self.assertEqual(a, b)
+        self.assertEqual(a.timeout, DEFAULT_TIMEOUT)
+        a.extra["x"] = 1
+        self.assertEqual(b.extra, {})  # a mutable default is not shared
+        self.assertEqual(ClientConfig().extra, {})
+        self.assertNotEqual(a, b)
+        self.assertIn("clients=3", repr(b))
+        self.assertEqual(ServerConfig(port=7).port, 7)
+        with self.assertRaises(TypeError):
+            ServerConfig(prot=7)
+
+    def test_client_start_imports_no_dataclasses_logging_or_datetime(self):
+        code = ("import sys, tcp.client; print(' '.join(sorted(m for m in ('dataclasses', 'typing', 'logging', "
+                "'datetime', 'tempfile', 'scripts') if m in sys.modules)))")
+        done = subprocess.run([sys.executable, "-S", "-c", code], cwd=str(support.PROJECT_ROOT),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout.strip(), "")
