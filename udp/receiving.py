@@ -109,13 +109,17 @@ class ChunkRanges:
         """The missing chunks as 'a-b_c' (cut at *limit* characters, then '...')."""
         parts = []
         length = 0
+        cut = False
         for a, b in self.missing():
-            parts.append((a, b))
-            length += len(str(a)) + len(str(b)) + 2
             if length > limit:
+                cut = True
                 break
+            parts.append((a, b))
+            length += len(str(a)) + 1 + (len(str(b)) + 1 if b != a else 0)
         text = format_ranges(parts)
-        return text if len(text) <= limit else text[:limit] + "..."
+        if len(text) > limit:
+            text, cut = text[:limit], True
+        return text + "..." if cut else text
 
     def ranges_count(self):
         """How many ranges are held (the bookkeeping's size)."""
