@@ -20,6 +20,7 @@ handshake:
 
 import bisect
 import queue
+import struct
 import threading
 import time
 
@@ -35,6 +36,7 @@ RECEIVE_WAIT = 0.02          # longest wait for one receive: feedback and timers
 QUIET_NACK = 0.15            # reliable: no data for this long -> NACK everything missing (below the highest)
 STATUS_EVERY = 0.25          # progress line on the status board
 BATCH_BYTES = 1024 * 1024    # consecutive chunks gathered this much at a time, then written and hashed
+PREFIX_AND_SEQ = struct.Struct("!QI")   # the header read as (type, version, flags, transfer) + seq
 
 
 class ChunkRanges:
@@ -76,6 +78,15 @@ class ChunkRanges:
             ends.insert(i, seq + 1)
         self.count += 1
         return True
+
+    def add_run(self, seq, count):
+        """Record chunks seq .. seq+count-1, all above every chunk held so far."""
+        if self._ends and self._ends[-1] == seq:
+            self._ends[-1] = seq + count
+        else:
+            self._starts.append(seq)
+            self._ends.append(seq + count)
+        self.count += count
 
     def __contains__(self, seq):
         i = bisect.bisect_right(self._starts, seq)
@@ -186,6 +197,26 @@ class ChunkStore:
         if self._slot == self.slots:
             self.flush()
 
+    def run_space(self, seq):
+        """Where chunks seq, seq+1, ... may be copied to extend the current
+        run: (buffer view, byte offset, free slots); free 0 when *seq* does not
+        continue the run.  Follow the copy with ``extend``."""
+        if self._filled and seq != self._base + self._filled:
+            return None, 0, 0
+        if self._slot == self.slots:
+            self._retire()
+        if not self._filled:
+            self._base = seq
+        return self._buffer.view, self._slot * self.chunk, self.slots - self._slot
+
+    def extend(self, count, nbytes):
+        """*count* chunks (*nbytes* bytes) were copied where ``run_space`` said."""
+        self._slot += count
+        self._filled += count
+        self._run_bytes += nbytes
+        if self._slot == self.slots:
+            self.flush()
+
     def flush(self):
         """Write the current run (if any)."""
         if not self._filled:
@@ -258,6 +289,8 @@ class Reception:
         self._last_heard = time.monotonic()
         self._last_status = 0.0
         self._unpack = HEADER.unpack_from
+        # a fresh (not resent) data datagram of this transfer starts with these 8 bytes
+        self._prefix = PREFIX_AND_SEQ.unpack(HEADER.pack(DATA_TYPE, VERSION, 0, self.transfer, 0))[0]
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self):
@@ -290,14 +323,63 @@ class Reception:
             self.ignored += len(datagrams)
             return False
         self._last_heard = time.monotonic()
-        for datagram in datagrams:
+        i, count = 0, len(datagrams)
+        while i < count:
+            taken = self._take_run(datagrams, i)
+            if self._since_feedback >= FEEDBACK_EVERY:
+                self._feedback(time.monotonic(), True)
+            if taken > i:
+                i = taken
+                continue
+            datagram = datagrams[i]
+            i += 1
             if len(datagram) >= HEADER_SIZE and datagram[0] == DATA_TYPE:
                 self._data(datagram)
-                if self._since_feedback >= FEEDBACK_EVERY:
-                    self._feedback(time.monotonic(), True)
             else:
                 self._control(datagram)
+            if self._since_feedback >= FEEDBACK_EVERY:
+                self._feedback(time.monotonic(), True)
         return True
+
+    def _take_run(self, datagrams, i):
+        """The fast path: datagrams[i:] that continue the sequence (fresh, full
+        size, next seq) are copied into the store's run with no per-datagram
+        bookkeeping; returns the index of the first one it did not take."""
+        nxt = self.highest + 1
+        limit = min(len(datagrams), i + FEEDBACK_EVERY - self._since_feedback, i + self.last_seq + 1 - nxt)
+        if limit <= i:
+            return i
+        view, position, free = self.store.run_space(nxt)
+        limit = min(limit, i + free)
+        chunk = self.chunk
+        full = chunk + HEADER_SIZE
+        prefix = self._prefix
+        unpack = PREFIX_AND_SEQ.unpack_from
+        start, first = i, nxt
+        while i < limit:
+            datagram = datagrams[i]
+            if len(datagram) != full:
+                break
+            head, seq = unpack(datagram)
+            if head != prefix or seq != nxt:
+                break
+            view[position:position + chunk] = datagram[HEADER_SIZE:]
+            position += chunk
+            nxt += 1
+            i += 1
+        taken = i - start
+        if taken:
+            self.store.extend(taken, taken * chunk)
+            self.ranges.add_run(first, taken)
+            self.datagrams += taken
+            self._since_feedback += taken
+            self.bytes += taken * chunk
+            self.highest = nxt - 1
+            self.last_rx = time.perf_counter()
+            if self.first_rx is None:
+                self.first_rx = self.last_rx
+                self.start_clock()
+        return i
 
     def _data(self, datagram):
         """One data datagram: check it, count it, store it."""

@@ -18,8 +18,8 @@ Receiver (``DatagramReceiver``).  With GRO ("generic receive offload",
 a ``UDP_GRO`` control message gives their size (every one but the last has
 exactly that size).  ``recv_batch(into, timeout)`` returns them as separate
 memoryviews of *into*.  The plain path returns one datagram per call
-(``recvmsg_into`` where it exists, to see ``MSG_TRUNC``; ``recvfrom_into``
-on Windows, which has no ``recvmsg``).
+(``recvfrom_into``, which Windows has too; a datagram that fills the whole
+buffer counts as cut).
 
 Python 3.8 lacks the constants; the numbers are the kernel's ABI.  Each
 object falls back to the plain path on its first refusal (old kernel, a
@@ -235,6 +235,9 @@ class DatagramReceiver:
         else:
             self.io_path = "plain"
             self.fallback = reason
+            # one datagram per call: recvfrom_into is enough (and cheaper); *into* holds more than any
+            # datagram, so a full buffer means one was cut
+            self._recvmsg_into = None
 
     def recv_batch(self, into, timeout):
         """Wait up to *timeout* seconds (None: the socket's own) for datagrams.
