@@ -100,12 +100,13 @@ class Harness(unittest.TestCase):
         self.addCleanup(shutil.rmtree, str(self.root), True)
         self.nacks = []
 
-    def receive(self, data, chunk, batches, reliable=False, threaded=False, slots=4, idle=0.3, **kw):
-        """Run a Reception over *batches*; returns (reception, incoming)."""
+    def receive(self, data, chunk, batches, reliable=False, threaded=False, slots=4, idle=0.3, worker=False, **kw):
+        """Run a Reception over *batches* (then close the store); returns (reception, incoming)."""
         incoming = IncomingFile(self.root / "out.txt", len(data), hashlib.sha256(data).hexdigest(),
                                 threaded=threaded)
         self.addCleanup(incoming.discard)
-        store = ChunkStore(incoming, chunk, slots, 3 if threaded else 2, 5.0)
+        store = ChunkStore(incoming, chunk, slots, 3 if threaded or worker else 2, 5.0, worker=worker)
+        self.addCleanup(store.abandon)
         offer = SimpleNamespace(size=len(data), chunk=chunk, transfer=TRANSFER)
 
         def send_nack(missing, lost, progress):
@@ -113,6 +114,7 @@ class Harness(unittest.TestCase):
         reception = Reception(ScriptedReceiver(batches), SESSION, offer, store, reliable, idle, send_nack,
                               lambda got: None, lambda: None, **kw)
         reception.run()
+        store.close()
         return reception, incoming
 
     @staticmethod
@@ -131,10 +133,11 @@ class StoreAndReception(Harness):
         incoming.finish()
         self.assertEqual(Path(incoming.final_path).read_bytes(), self.DATA)
 
-    def test_in_order_gro_batches_both_hashing_modes(self):
-        for threaded in (False, True):
+    def test_in_order_gro_batches_one_two_and_three_threads(self):
+        for worker, threaded in ((False, False), (True, False), (True, True), (False, True)):
             datagrams = self.chunks_of(self.DATA, 300)
-            reception, incoming = self.receive(self.DATA, 300, split(datagrams, 7), threaded=threaded)
+            reception, incoming = self.receive(self.DATA, 300, split(datagrams, 7), threaded=threaded,
+                                               worker=worker)
             self.check_file(reception, incoming)
             self.assertEqual((reception.duplicates, reception.out_of_order, reception.gaps), (0, 0, 0))
             (self.root / "out.txt").unlink()
@@ -144,7 +147,7 @@ class StoreAndReception(Harness):
         self.assertEqual(len(datagrams[-1]), 12 + len(self.DATA) % 300)
         mixed = datagrams + datagrams[3:9]
         random.Random(8).shuffle(mixed)
-        reception, incoming = self.receive(self.DATA, 300, split(mixed, 5), threaded=True)
+        reception, incoming = self.receive(self.DATA, 300, split(mixed, 5), threaded=True, worker=True)
         self.check_file(reception, incoming)
         self.assertEqual(reception.duplicates, 6)
         self.assertGreater(reception.out_of_order, 0)

@@ -25,6 +25,7 @@ import threading
 import time
 
 from transfer.errors import TransferFailed
+from transfer.hashing import BackgroundWorker
 from transfer.messages import ErrorMessage, printable
 from transfer.errors import ProtocolError
 from udp.packets import DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, VERSION, End, decode_control, format_ranges
@@ -153,11 +154,16 @@ class ChunkStore:
     """Writes chunk payloads into *incoming* (an ``IncomingFile``) at
     ``seq * chunk``, gathering consecutive ones in batch buffers of *slots*
     chunks.  A run ends (is written) when the next chunk does not follow,
-    when the buffer is full, and on ``flush``.  With a threaded file the
-    hasher reads the buffers themselves, so up to *buffers* of them are in
-    use; waiting longer than *stall* seconds for one is a TransferFailed."""
+    when the buffer is full, and on ``flush``.
 
-    def __init__(self, incoming, chunk, slots, buffers, stall):
+    Who writes: the receiving thread itself, or (*worker* True) one writer
+    thread per client that writes and hashes the runs while the receiving
+    thread goes back to its socket.  A threaded file (or the writer) reads
+    the buffers themselves, so up to *buffers* of them are in use; waiting
+    longer than *stall* seconds for one is a TransferFailed.  ``close``
+    waits for the writer; ``abandon`` stops it."""
+
+    def __init__(self, incoming, chunk, slots, buffers, stall, worker=False):
         self.incoming = incoming
         self.chunk = chunk
         self.slots = slots
@@ -166,11 +172,35 @@ class ChunkStore:
         self._pool = queue.Queue()
         for _ in range(buffers):
             self._pool.put(_Buffer(slots * chunk))
+        self._worker = BackgroundWorker(self._write, "udp-writer", max_pending=buffers) if worker else None
         self._buffer = self._take()
         self._slot = 0        # next free slot of the buffer
         self._base = 0        # seq of the current run's first chunk
         self._filled = 0      # chunks in the current run
         self._run_bytes = 0
+
+    def _write(self, item):
+        offset, piece, buffer = item
+        self.incoming.write_at(offset, piece, lambda _data: self._done(buffer))
+
+    def check(self):
+        """Raise the writer thread's error (disk full ...), if it had one."""
+        error = self._worker.error if self._worker is not None else None
+        if error is not None:
+            raise error if isinstance(error, TransferFailed) else TransferFailed(
+                "cannot write the received file: {!r}".format(error))
+
+    def close(self):
+        """Write what is left and wait for the writer; raise its error if any."""
+        self.flush()
+        if self._worker is not None and not self._worker.close(max(60.0, self.stall)):
+            raise TransferFailed("writing the received file stalled")
+        self.check()
+
+    def abandon(self):
+        """Stop the writer thread without caring about its result."""
+        if self._worker is not None:
+            self._worker.close(5.0)
 
     def _take(self):
         try:
@@ -228,7 +258,11 @@ class ChunkStore:
         self._filled = self._run_bytes = 0
         with self._lock:
             buffer.pending += 1
-        self.incoming.write_at(offset, piece, lambda _data: self._done(buffer))
+        if self._worker is None:
+            self.incoming.write_at(offset, piece, lambda _data: self._done(buffer))
+        else:
+            self.check()
+            self._worker.submit((offset, piece, buffer))
 
     def _done(self, buffer):
         with self._lock:
