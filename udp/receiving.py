@@ -340,15 +340,17 @@ class Reception:
             now = time.monotonic()
             if datagrams:
                 if not self._take(datagrams, source) and now - self._last_heard > self.idle_timeout:
-                    break    # nothing from the session for that long (a flood of strangers is no answer)
+                    self.silent = True   # nothing from the session for that long (strangers are no answer)
+                    break
             else:
                 self.store.flush()   # quiet: write what the batch holds so the hash keeps up
             self._housekeeping(now)
             if not datagrams and now - self._last_heard > self.idle_timeout:
                 # silence means an empty socket: time spent away from it (a slow disk, a thread that
                 # waited for the CPU) is not the server's silence
-                self.silent = self.ranges.count < self.chunks
+                self.silent = True
                 break
+        self.silent = self.silent and self.ranges.count < self.chunks
         self.store.flush()
 
     def _take(self, datagrams, source):
