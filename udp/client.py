@@ -29,9 +29,10 @@ from transfer.paths import received_file_name
 from transfer.prompts import Prompter
 from transfer.records import ConnectionRecord
 from transfer.status import progress_detail
-from udp.packets import (DATA_TYPE, HEADER_SIZE, NACK_RANGES_BUDGET, Nack, Report, Retry, Start, UdpBye,
-                         UdpFileOffer, UdpHello, UdpReady, Wait, address_text, chunk_count, decode_control,
-                         ignore_connreset, raise_buffers, send_control)
+from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MAX_SEQ,  # noqa: F401
+                         NACK_RANGES_BUDGET, VERSION, End, Nack, Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello,
+                         UdpReady, Wait, address_text, chunk_count, decode_control, format_ranges, ignore_connreset,
+                         raise_buffers, ranges_of, send_control, split_ranges)
 from udp.ping import run_ping
 from udp.receiving import BATCH_BYTES, ChunkStore, Reception
 from udp.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT, HELLO_KEEPALIVE, add_udp_flags
@@ -529,6 +530,14 @@ def udp_run_client(config, prompter=None):
                       prompter=prompter)
 
 
+def _count(key):
+    """A summary column: the record's count, or '-' when there is none (the client never got that far)."""
+    def value(rec):
+        number = rec.extra.get(key)
+        return "-" if number is None else "{:,}".format(number)
+    return value
+
+
 def handshake_failure(result):
     """The one reason every client failed for before any FILE (no server, refused, BUSY), or None:
     said once in full, since the table and the status lines cut it short."""
@@ -537,14 +546,6 @@ def handshake_failure(result):
         return None
     reason = reasons.pop()
     return reason or None
-
-
-def _count(key):
-    """A summary column: the record's count, or '-' when there is none (the client never got that far)."""
-    def value(rec):
-        number = rec.extra.get(key)
-        return "-" if number is None else "{:,}".format(number)
-    return value
 
 
 CLIENT_COLUMNS = (
