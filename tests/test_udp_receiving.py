@@ -11,6 +11,7 @@ import hashlib
 import os
 import random
 import shutil
+import socket
 import sys
 import tempfile
 import tracemalloc
@@ -23,7 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from transfer.errors import TransferFailed  # noqa: E402
 from transfer.incoming import IncomingFile  # noqa: E402
 from udp.packets import End, ErrorMessage, Nack, decode_control, pack_data  # noqa: E402
-from udp.receiving import FEEDBACK_EVERY, ChunkRanges, ChunkStore, Reception  # noqa: E402
+from udp.receiving import FEEDBACK_EVERY, SCATTER_MIN, ChunkRanges, ChunkStore, Reception  # noqa: E402
+from udp.transport import DatagramReceiver  # noqa: E402
 
 SESSION = ("127.0.0.1", 40000)
 TRANSFER = 77
@@ -228,6 +230,49 @@ class Feedback(Harness):
         self.assertEqual(asked, set(range(100, 110)))
         received = self.nack_fields()
         self.assertLessEqual(max(b - a for a, b in zip([0] + received, received)), FEEDBACK_EVERY)
+
+
+class InPlace(Harness):
+    """Big datagrams on a real socket: the plain receiver puts each chunk's data straight into the run."""
+
+    def test_scatter_path_in_order_out_of_order_duplicates_and_junk(self):
+        chunk = SCATTER_MIN + 100
+        data = bytes(random.Random(3).getrandbits(8) for _ in range(chunk * 6 + 77))
+        datagrams = self.chunks_of(data, chunk)
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(rx.close)
+        rx.bind(("127.0.0.1", 0))
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2 * 1024 * 1024)
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(tx.close)
+        tx.connect(rx.getsockname())
+        junk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(junk.close)
+        receiver = DatagramReceiver(rx, gro=False)
+        if not receiver.can_scatter:
+            self.skipTest("no recvmsg_into here")
+        order = [0, 1, 3, 2, 2, 4, 5, 6]
+        for seq in order[:4]:
+            tx.send(datagrams[seq])
+        junk.sendto(datagrams[4], rx.getsockname())                 # right header, wrong source
+        tx.send(datagrams[4][:-1])                                   # one byte short
+        tx.send(b"\xd1" + bytes(chunk * 2))                          # longer than any chunk
+        for seq in order[4:]:
+            tx.send(datagrams[seq])
+        incoming = IncomingFile(self.root / "out.txt", len(data), hashlib.sha256(data).hexdigest(), threaded=False)
+        self.addCleanup(incoming.discard)
+        store = ChunkStore(incoming, chunk, 3, 2, 5.0, worker=True)
+        self.addCleanup(store.abandon)
+        reception = Reception(receiver, tx.getsockname(), SimpleNamespace(size=len(data), chunk=chunk,
+                                                                          transfer=TRANSFER),
+                              store, False, 1.0, lambda *a: None, lambda got: None, lambda: None)
+        self.assertTrue(reception._use_scatter())
+        reception.run()
+        store.close()
+        self.assertEqual(reception.ranges.missing_count, 0)
+        self.assertEqual((reception.duplicates, reception.out_of_order, reception.ignored), (1, 1, 3))
+        incoming.finish()
+        self.assertEqual(Path(incoming.final_path).read_bytes(), data)
 
 
 class BoundedMemory(Harness):

@@ -34,7 +34,7 @@ from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGR
                          UdpReady, Wait, address_text, chunk_count, decode_control, format_ranges, ignore_connreset,
                          raise_buffers, ranges_of, send_control, split_ranges)
 from udp.ping import run_ping
-from udp.receiving import BATCH_BYTES, ChunkStore, Reception
+from udp.receiving import BATCH_BYTES, SCATTER_MIN, ChunkStore, Reception
 from udp.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT, HELLO_KEEPALIVE, add_udp_flags
 from udp.transport import SOL_UDP, UDP_GRO, DatagramReceiver, io_path_text
 from udp.validation import check_offer
@@ -376,7 +376,9 @@ class UDPClientSession:
         """Place datagrams until every chunk is in, or END (raw) / silence ends
         it (udp/receiving.py ``Reception``); the record gets the counts even
         when it fails or is interrupted."""
-        receiver = DatagramReceiver(self.sock, gro=self.config.extra.get("udp_gro", True))
+        # GRO for small datagrams (several per receive); big ones are received in place instead
+        receiver = DatagramReceiver(self.sock, gro=self.config.extra.get("udp_gro", True)
+                                    and self.offer.chunk < SCATTER_MIN)
         self.record.extra["io_path"] = io_path_text(receiver=receiver)
         offer = self.offer
         size = offer.size

@@ -37,6 +37,7 @@ RECEIVE_WAIT = 0.02          # longest wait for one receive: feedback and timers
 QUIET_NACK = 0.15            # reliable: no data for this long -> NACK everything missing (below the highest)
 STATUS_EVERY = 0.25          # progress line on the status board
 BATCH_BYTES = 1024 * 1024    # consecutive chunks gathered this much at a time, then written and hashed
+SCATTER_MIN = 16 * 1024      # datagram data of at least this many bytes is received in place (plain path)
 PREFIX_AND_SEQ = struct.Struct("!QI")   # the header read as (type, version, flags, transfer) + seq
 
 
@@ -323,35 +324,77 @@ class Reception:
         self._last_heard = time.monotonic()
         self._last_status = 0.0
         self._unpack = HEADER.unpack_from
+        self._into = memoryview(bytearray(MIN_RECEIVE_BUFFER))     # batch receives
+        self._header = memoryview(bytearray(HEADER_SIZE))          # scatter receives: the header,
+        self._spill = memoryview(bytearray(MIN_RECEIVE_BUFFER))    # ... what does not fit a chunk,
+        self._spare = memoryview(bytearray(offer.chunk))          # ... the data when no slot is free
         # a fresh (not resent) data datagram of this transfer starts with these 8 bytes
         self._prefix = PREFIX_AND_SEQ.unpack(HEADER.pack(DATA_TYPE, VERSION, 0, self.transfer, 0))[0]
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self):
         """Receive until every chunk is in, END (raw), or *idle_timeout* of silence."""
-        into = memoryview(bytearray(MIN_RECEIVE_BUFFER))
-        recv_batch = self.receiver.recv_batch
         if self.first is not None:
             data, source = self.first
             self.first = None
             self._take([memoryview(data)], source)
+        receive_once = self._scatter_once if self._use_scatter() else self._batch_once
         while self.ranges.count < self.chunks and not (self.end_seen and not self.reliable):
-            datagrams, source = recv_batch(into, RECEIVE_WAIT)
+            heard = receive_once()
             now = time.monotonic()
-            if datagrams:
-                if not self._take(datagrams, source) and now - self._last_heard > self.idle_timeout:
-                    self.silent = True   # nothing from the session for that long (strangers are no answer)
-                    break
-            else:
+            if heard is None:
                 self.store.flush()   # quiet: write what the batch holds so the hash keeps up
+            elif not heard and now - self._last_heard > self.idle_timeout:
+                self.silent = True   # nothing from the session for that long (strangers are no answer)
+                break
             self._housekeeping(now)
-            if not datagrams and now - self._last_heard > self.idle_timeout:
+            if heard is None and now - self._last_heard > self.idle_timeout:
                 # silence means an empty socket: time spent away from it (a slow disk, a thread that
                 # waited for the CPU) is not the server's silence
                 self.silent = True
                 break
         self.silent = self.silent and self.ranges.count < self.chunks
         self.store.flush()
+
+    def _use_scatter(self):
+        """Big datagrams on the plain path are received in place (no copy); GRO batches are copied."""
+        return getattr(self.receiver, "can_scatter", False) and self.chunk >= SCATTER_MIN
+
+    def _batch_once(self):
+        """One receive of one or more datagrams: None on timeout, else whether they came from the session."""
+        datagrams, source = self.receiver.recv_batch(self._into, RECEIVE_WAIT)
+        if not datagrams:
+            return None
+        return self._take(datagrams, source)
+
+    def _scatter_once(self):
+        """One datagram received in place: its header into a small buffer, its
+        data straight into the next slot of the store's run (the usual case:
+        the next chunk, fresh and whole); anything else is put back together
+        and handled as in ``_batch_once``."""
+        nxt = self.highest + 1
+        view, position, free = self.store.run_space(nxt) if nxt <= self.last_seq else (None, 0, 0)
+        slot = view[position:position + self.chunk] if free else self._spare
+        header, spill = self._header, self._spill
+        count, source = self.receiver.recv_parts((header, slot, spill), RECEIVE_WAIT)
+        if count < 0:
+            return None
+        chunk = self.chunk
+        if free and count == chunk + HEADER_SIZE and source == self.session:
+            head, seq = PREFIX_AND_SEQ.unpack_from(header)
+            if head == self._prefix and seq == nxt:
+                self._last_heard = time.monotonic()
+                self.store.extend(1, chunk)
+                self._took_run(nxt, 1)
+                if self._since_feedback >= FEEDBACK_EVERY:
+                    self._feedback(time.monotonic(), True)
+                return True
+        datagram = bytes(header[:min(count, HEADER_SIZE)])
+        if count > HEADER_SIZE:
+            datagram += bytes(slot[:min(count - HEADER_SIZE, chunk)])
+        if count > HEADER_SIZE + chunk:
+            datagram += bytes(spill[:count - HEADER_SIZE - chunk])
+        return self._take([memoryview(datagram)], source)
 
     def _take(self, datagrams, source):
         """Handle one batch from *source*; False if it was not from the session."""
@@ -406,16 +449,20 @@ class Reception:
         taken = i - start
         if taken:
             self.store.extend(taken, taken * chunk)
-            self.ranges.add_run(first, taken)
-            self.datagrams += taken
-            self._since_feedback += taken
-            self.bytes += taken * chunk
-            self.highest = nxt - 1
-            self.last_rx = time.perf_counter()
-            if self.first_rx is None:
-                self.first_rx = self.last_rx
-                self.start_clock()
+            self._took_run(first, taken)
         return i
+
+    def _took_run(self, first, taken):
+        """Bookkeeping for *taken* fresh whole chunks from *first* on, stored in sequence."""
+        self.ranges.add_run(first, taken)
+        self.datagrams += taken
+        self._since_feedback += taken
+        self.bytes += taken * self.chunk
+        self.highest = first + taken - 1
+        self.last_rx = time.perf_counter()
+        if self.first_rx is None:
+            self.first_rx = self.last_rx
+            self.start_clock()
 
     def _data(self, datagram):
         """One data datagram: check it, count it, store it."""
