@@ -31,3 +31,13 @@ def format_ms(milliseconds):
     if milliseconds is None:
         return "-"
     return "{:,.3f} ms".format(milliseconds)
+
+
+def format_size(size):
+    """Bytes as a short human string: 104,857,600 -> '100.0 MiB'."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return "{:.0f} {}".format(value, unit) if unit == "B" else "{:.1f} {}".format(value, unit)
+        value /= 1024
+    return str(size)
