@@ -207,6 +207,11 @@ class DeliveryRateControl(RateControl):
         self._add_sample(rate, now)
 
     # -- the interface ------------------------------------------------------------------------
+    def on_sent(self, nbytes, datagrams, now):
+        super().on_sent(nbytes, datagrams, now)
+        if self.round_start is None:
+            self.round_start = now
+
     def on_feedback(self, sample, now):
         self.feedbacks += 1
         delivered = sample.delivery_rate()

@@ -611,10 +611,13 @@ class ServerSession:
                     self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
                     self.pacer.set_rate(self.control.on_silence(now))
                 at = self.pacer.next_send_time(now)
-                blocked = (not self.recovery.pending and self.sample is not None and
-                           self.sample.highest is not None and
-                           self.recovery.next_new - self.sample.highest > window)
-                if blocked or self.datagrams == 0 and self.recovery.next_new >= window:
+                if self.recovery.pending:
+                    blocked = False     # resends answer the client's own NACK
+                elif self.sample is None:
+                    blocked = self.recovery.next_new >= window    # nothing acknowledged yet
+                else:
+                    blocked = self.sample.highest is not None and self.recovery.next_new - self.sample.highest > window
+                if blocked:
                     at = max(at, now + BLOCKED_WAIT)   # too far ahead of what the client acknowledged
                 if at > now:
                     self._wait_feedback(at - now)
