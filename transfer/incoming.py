@@ -2,9 +2,12 @@
 while it streams, renamed to its final name only when every byte arrived and
 the SHA-256 matched.
 
-TCP appends (``write``): each buffer goes to a writer thread and a hasher
-thread at once, so receiving, writing and hashing all overlap and a slow
-disk write never stalls the socket.  UDP places chunks by offset
+TCP appends (``write``).  Threaded (the default), each buffer goes to a
+writer thread and a hasher thread at once, so receiving, writing and hashing
+all overlap: the fastest for one client with a spare core.  With
+``threaded=False`` the caller's thread hashes and writes each buffer itself:
+no handoffs between threads, the fastest when many clients share the cores
+(hashlib and file writes release the GIL).  UDP places chunks by offset
 (``write_at``), and the in-order prefix is hashed as it grows: chunks that
 arrive ahead of a gap are read back once the gap fills, nothing else is ever
 read back.
@@ -17,7 +20,7 @@ import threading
 from pathlib import Path
 
 from transfer.errors import TransferFailed
-from transfer.hashing import BackgroundHasher, BackgroundWorker
+from transfer.hashing import BackgroundHasher, BackgroundWorker, InlineHasher
 
 READ_BACK = 1024 * 1024
 
@@ -42,9 +45,12 @@ def _apply_umask(handle):
 
 
 class IncomingFile:
-    """Receives one file of *size* bytes destined for *final_path*."""
+    """Receives one file of *size* bytes destined for *final_path*.
 
-    def __init__(self, final_path, size, expected_sha256):
+    *threaded* True: hashing (and ``write``'s file writes) run in worker
+    threads; False: in the calling thread, synchronously."""
+
+    def __init__(self, final_path, size, expected_sha256, threaded=True):
         self.final_path = Path(final_path)
         self.size = size
         self.expected_sha256 = expected_sha256
@@ -57,7 +63,8 @@ class IncomingFile:
         self.temp_path = Path(temp)
         _apply_umask(handle)
         self._file = os.fdopen(handle, "w+b", buffering=0)
-        self._hasher = BackgroundHasher()
+        self.threaded = threaded
+        self._hasher = BackgroundHasher() if threaded else InlineHasher()
         self._writer = None       # started by the first sequential write()
         self._position = 0        # where the next sequential write goes
         self.hashed = 0           # length of the prefix fed to the hasher
@@ -69,7 +76,21 @@ class IncomingFile:
     def write(self, data, on_done=None):
         """Append *data* (bytes-like): queued for the writer and the hasher
         threads; *on_done(data)* runs once both are finished with it (to
-        recycle a buffer).  Raises TransferFailed if an earlier write failed."""
+        recycle a buffer).  Raises TransferFailed if an earlier write failed.
+
+        Not threaded: written and hashed now, then *on_done(data)*; raises
+        TransferFailed if this write fails."""
+        if not self.threaded:
+            try:
+                self._write_all(data)
+            except OSError as exc:
+                raise TransferFailed(describe_os_error(exc))
+            self._hasher.submit(data, on_done)
+            length = len(data)
+            self._position += length
+            self.written += length
+            self.hashed += length
+            return
         if self._writer is None:
             self._writer = BackgroundWorker(self._write_all, "writer")
         self._raise_write_error()
@@ -128,7 +149,7 @@ class IncomingFile:
         self.written += length
         if offset == self.hashed:
             if on_done is None:
-                self._hasher.submit(bytes(data))
+                self._hasher.submit(bytes(data) if self.threaded else data)
             else:
                 self._hasher.submit(data, on_done)
             self.hashed += length
