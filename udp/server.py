@@ -39,6 +39,7 @@ from udp.options import (DATAGRAMS_PER_SECOND, DEFAULT_CHUNK_SIZE, DEFAULT_IDLE_
 from udp.pacing import Pacer
 from udp.ratecontrol import FeedbackSample, make_controller
 from udp.recovery import Recovery
+from udp.transport import DatagramSender
 
 log = logging.getLogger(__name__)
 
@@ -542,7 +543,7 @@ class ServerSession:
         """The datagram sender of this session (``ChunkSender``): sends chunks by seq with their headers."""
         test = self.test
         return ChunkSender(self.sock, test.source, test.entry.size, self.chunk, self.transfer,
-                           gather=not FORCE_COPY)
+                           gather=not FORCE_COPY, gso=not getattr(self.cfg, "no_gso", False))
 
     def _progress(self, sent_bytes, force=False):
         now = time.monotonic()
@@ -749,7 +750,8 @@ class ServerSession:
             if recovery.resend else None,
             "rate_sent_bytes_per_s": round(rate_sent) if rate_sent else None,
             "rate_received_bytes_per_s": round(received_rate) if received_rate else None,
-            "suggested_rate_bytes_per_s": None, "feedback_received": self.control.feedbacks})
+            "suggested_rate_bytes_per_s": None, "feedback_received": self.control.feedbacks,
+            "io_path": "send=" + self.sender.path, "send_errors": self.sender.refused})
         extra.update(self.control.log_data())
         if extra.get("client_report") is not None:
             extra["delivery_ms"] = round((time.perf_counter() - self.delivery_start) * 1000.0, 3)
@@ -793,46 +795,69 @@ def suggest_rate(received_rate):
 
 
 class ChunkSender:
-    """Sends chunks of the mapped file by seq, each datagram with its header.
+    """Sends chunks of the mapped file by seq, each datagram with its header,
+    through ``udp.transport.DatagramSender``: batches of up to 64 KiB in one
+    ``sendmsg`` with UDP GSO where the kernel takes it, else one gathered
+    ``sendmsg`` per datagram (no copy in Python).  *gather* False (tests,
+    FORCE_COPY) copies each chunk after its header into one buffer, as where
+    there is no ``sendmsg``.  ``send`` returns the bytes handed to the kernel
+    (headers included), counting a datagram the kernel refused as sent: it is
+    lost, as on the wire (``refused`` counts them)."""
 
-    Where the socket has ``sendmsg`` (Unix), the header and the file's pages
-    go out in one gathered system call with no copy in Python (*gather*);
-    elsewhere the chunk is copied after the header in a buffer.  ``send``
-    returns the bytes handed to the kernel (headers included), counting a
-    datagram the kernel refused as sent: it is lost, as on the wire."""
+    PLAIN_BATCH = 16     # datagrams per call to send() on the plain path (one system call each)
 
-    path = "plain"
-    max_batch = 16
-
-    def __init__(self, sock, source, size, chunk, transfer, gather=True):
+    def __init__(self, sock, source, size, chunk, transfer, gather=True, gso=True):
         self.sock, self.source, self.size, self.chunk, self.transfer = sock, source, size, chunk, transfer
+        self.gather = gather and getattr(sock, "sendmsg", None) is not None
+        self.transport = DatagramSender(sock, chunk + HEADER_SIZE, gso=gso and self.gather)
         self.buffer = bytearray(HEADER_SIZE + chunk)
         self.view = memoryview(self.buffer)
-        self.header = self.view[:HEADER_SIZE]
-        sendmsg = getattr(sock, "sendmsg", None)
-        self.gather = gather and sendmsg is not None
-        self._sendmsg, self._send = sendmsg, sock.send
-        self.refused = 0
+        self._copy_errors = 0
+
+    @property
+    def path(self):
+        """"gso" or "plain"."""
+        return self.transport.io_path
+
+    @property
+    def max_batch(self):
+        """Datagrams one ``send`` may take."""
+        return self.transport.batch if self.transport.batch > 1 else self.PLAIN_BATCH
+
+    @property
+    def refused(self):
+        """Datagrams the kernel refused (lost)."""
+        return self.transport.errors + self._copy_errors
 
     def send(self, seqs, flags=0):
         """Send chunks *seqs* (one datagram each) with *flags*; bytes handed over."""
+        chunk, size, source, transfer = self.chunk, self.size, self.source, self.transfer
+        pack = HEADER.pack
+        total = 0
+        if not self.gather:
+            return self._send_copies(seqs, flags)
+        headers, payloads = [], []
+        for seq in seqs:
+            offset = seq * chunk
+            end = offset + chunk if size - offset > chunk else size
+            headers.append(pack(DATA_TYPE, VERSION, flags, transfer, seq))
+            payloads.append(source[offset:end])
+            total += end - offset + HEADER_SIZE
+        self.transport.send(headers, payloads)
+        return total
+
+    def _send_copies(self, seqs, flags):
         chunk, size, source, buffer, view = self.chunk, self.size, self.source, self.buffer, self.view
-        pack_into, transfer, header = HEADER.pack_into, self.transfer, self.header
         total = 0
         for seq in seqs:
             offset = seq * chunk
             length = size - offset if size - offset < chunk else chunk
-            pack_into(buffer, 0, DATA_TYPE, VERSION, flags, transfer, seq)
+            HEADER.pack_into(buffer, 0, DATA_TYPE, VERSION, flags, self.transfer, seq)
+            view[HEADER_SIZE:HEADER_SIZE + length] = source[offset:offset + length]
             try:
-                if self.gather:
-                    self._sendmsg((header, source[offset:offset + length]))
-                else:
-                    view[HEADER_SIZE:HEADER_SIZE + length] = source[offset:offset + length]
-                    self._send(view[:HEADER_SIZE + length])
+                self.sock.send(view[:HEADER_SIZE + length])
             except OSError:
-                # the client's port is closed (ICMP), the send stalled, the network is unreachable
-                # (link down) or out of buffers: that datagram is lost, as on the wire
-                self.refused += 1
+                self._copy_errors += 1   # ICMP, a stalled send, no buffers: lost, as on the wire
             total += length + HEADER_SIZE
         return total
 
