@@ -11,11 +11,13 @@ Controllers, by name (``make_controller``):
 
 - ``delivery`` (default): pace at the delivery rate the client measures
   (distinct bytes received over its own clock), BBR-style (Cardwell et al.,
-  ACM Queue 2016): a start-up that doubles the rate each round while what
-  arrives keeps up with what is sent, then cycles of pacing gains
+  ACM Queue 2016): a start-up that raises the rate by 25% each round while
+  what arrives keeps up with what is sent (the start is already an
+  informed guess: the --rate or a receiver's datagram budget), then cycles of pacing gains
   (1.25, 0.75, 1 x 6) around the highest delivery rate of the last second.
   Loss is a secondary signal: a round with more than LOSS_THRESHOLD of its
-  datagrams lost forgets the older, higher samples.  The floor (FLOOR) is
+  datagrams lost forgets the older, higher samples (the estimate drops to
+  that round's delivery rate, by at most 30%) and drains.  The floor (FLOOR) is
   far below any real link.
 - ``aimd``: the older loss-driven controller (``udp.pacing.AdaptiveRate``).
 - ``fixed``: a constant rate (raw mode with ``--rate``).
@@ -135,16 +137,17 @@ class DeliveryRateControl(RateControl):
 
     NAME = "delivery"
     ROUND = 0.025                 # seconds: one round (start-up step, one gain phase)
-    STARTUP_GROWTH = 2.0          # start-up: the rate doubles per round while the client keeps up ...
+    STARTUP_GROWTH = 1.25         # start-up: the rate grows by this per round while the client keeps up ...
     KEEP_UP = 0.8                 # ... i.e. receives at least this fraction of the rate we paced at
-    OVERSHOOT = 0.5               # a sample under this fraction of the start-up rate ends start-up at once
+    STARTUP_PATIENCE = 3          # ... and ends after this many rounds without growth (or at the first loss)
+    OVERSHOOT = 0.5               # a sample under this fraction of the start-up rate, with loss, ends start-up at once
     GAINS = (1.25, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)   # probe, drain, cruise (one round each)
-    DRAIN_GAIN = 0.5              # the round after start-up: empty the queue start-up built
+    DRAIN_GAIN = 0.75             # the round after start-up: empty the queue start-up built
     BW_WINDOW = 1.0               # seconds: the delivery-rate estimate is the highest sample this recent
     SAMPLE_SPAN = 0.02            # seconds of the client's clock one delivery sample spans at least
     FIRST_SPAN = 0.002            # ... except the first samples (from the first datagram on)
     LOSS_THRESHOLD = 0.05         # a round losing more than this fraction of its datagrams ...
-    LOSS_CUT = 0.9                # ... paces at this fraction of the round's own delivery rate
+    LOSS_BETA = 0.7               # ... lowers the estimate to its own delivery rate, by at most 30% per round
     SILENCE_CUT = 0.5             # silence halves the rate
     FLOOR = 250 * 1000            # bytes/s: far below any real link (<= 1 MB/s)
     CEILING = 4e9
@@ -164,6 +167,7 @@ class DeliveryRateControl(RateControl):
         self.bw = None                          # the delivery-rate estimate (max of recent samples)
         self.last_sample = None
         self.startup_rounds = 0
+        self.startup_grown = 0
         self.loss_rounds = 0
         self.lowest = self.highest = self.pacing_rate
         self.last_delivery = None               # bytes/s over the whole transfer so far (client's clock)
@@ -227,6 +231,7 @@ class DeliveryRateControl(RateControl):
         if self.round_start is None:
             self.round_start = now
         if (self.mode == "startup" and rate is not None and rate < self.OVERSHOOT * self.round_rate
+                and self.round_lost > self.LOSS_THRESHOLD * (self.round_lost + self.round_received)
                 and now - self.round_start >= self.FIRST_SPAN):
             self._end_round(now)   # far above what arrives: leave start-up now, not at the end of the round
         elif now - self.round_start >= self.ROUND and self.bw is not None:
@@ -239,22 +244,26 @@ class DeliveryRateControl(RateControl):
         latest = self.last_sample if self.last_sample is not None else self.bw
         if self.mode == "startup":
             self.startup_rounds += 1
+            if latest >= self.KEEP_UP * self.round_rate:
+                self.startup_grown = self.startup_rounds
             if not lossy and latest >= self.KEEP_UP * self.round_rate:
                 self._set(max(self.round_rate, latest) * self.STARTUP_GROWTH)
+            elif not lossy and self.startup_rounds - self.startup_grown < self.STARTUP_PATIENCE:
+                pass   # less arrived than was sent, but nothing lost: a queue filling (or a slow start): wait
             else:
                 # the path (or the receiver) took less than we sent: that is its rate
                 self.mode = "probe"
                 self.phase = len(self.GAINS) - 1   # next round: the probe ... after a drain
                 if lossy:
                     self.loss_rounds += 1
-                    self._forget_older(latest, now)
-                self._set(latest * self.DRAIN_GAIN)
+                    self._forget_older(max(latest, self.LOSS_BETA * self.bw), now)
+                self._set(min(self.bw, latest) * self.DRAIN_GAIN)
         else:
             if lossy:
                 self.loss_rounds += 1
-                self._forget_older(latest, now)
+                self._forget_older(max(latest, self.LOSS_BETA * self.bw), now)
                 self.phase = 1   # drain next
-                self._set(latest * self.LOSS_CUT)
+                self._set(self.bw * self.GAINS[1])
             else:
                 self.phase = (self.phase + 1) % len(self.GAINS)
                 self._set(self.bw * self.GAINS[self.phase])
