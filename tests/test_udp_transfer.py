@@ -196,7 +196,7 @@ class PortablePaths(UDPHarness, unittest.TestCase):
 
     def setUp(self):
         self.make_lab()
-        for module, name in ((udp_server, "FORCE_COPY"), (udp_client, "FORCE_STAGING")):
+        for module, name in ((udp_server, "FORCE_COPY"),):
             self.addCleanup(setattr, module, name, getattr(module, name))
             setattr(module, name, True)
 
@@ -204,11 +204,14 @@ class PortablePaths(UDPHarness, unittest.TestCase):
         server = self.start_server(2, reliable=True, rate=8 * 1000 * 1000, chunk_size=16384)
         relay = UDPRelay(("127.0.0.1", server.port), loss=0.05, reorder=0.05, inject_garbage=True, seed=3)
         self.addCleanup(relay.close)
-        result = self.run_clients(relay.port, 2, reliable=True, idle_timeout=5.0)
+        # the client's plain receive path (no GRO), hashing in the receiving thread
+        result = self.run_clients(relay.port, 2, reliable=True, idle_timeout=5.0,
+                                  extra={"udp_gro": False, "udp_hash_thread": False})
         self.wait_server()
         self.assert_all_verified(result, 2)
         for rec in result.records:
             self.assertGreaterEqual(rec.extra["ignored_datagrams"], UDPRelay.GARBAGE)
+            self.assertEqual(rec.extra["io_path"], "recv=plain")
 
 
 class BadInput(UDPHarness, unittest.TestCase):
