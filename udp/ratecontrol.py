@@ -15,6 +15,9 @@ Controllers, by name (``make_controller``):
   what arrives keeps up with what is sent (the start is already an
   informed guess: the --rate or a receiver's datagram budget), then cycles of pacing gains
   (1.25, 0.75, 1 x 6) around the highest delivery rate of the last second.
+  A standing queue (the client's clock shows seq *highest* arriving more
+  than QUEUE_TARGET later than the quickest delivery seen) means the
+  estimate is too high: drain and restart it from what arrived.
   Loss is a secondary signal: a round with more than LOSS_THRESHOLD of its
   datagrams lost forgets the older, higher samples (the estimate drops to
   that round's delivery rate, by at most 30%) and drains.  The floor (FLOOR) is
@@ -27,19 +30,24 @@ import collections
 
 from udp.pacing import AdaptiveRate
 
-FEEDBACK_FIELDS = ("received", "lost", "bytes", "elapsed_us", "highest")
+FEEDBACK_FIELDS = ("received", "lost", "bytes", "elapsed_us", "highest", "queue_delay")
 
 
 class FeedbackSample:
     """What one NACK says: *received* datagrams so far, *lost* gaps since the
     previous NACK, and (newer clients) *bytes* of distinct payload received,
-    *elapsed_us* since the first data datagram, *highest* seq seen."""
+    *elapsed_us* since the first data datagram, *highest* seq seen.
+    *queue_delay* (seconds, set by the sender, None when unknown): how much
+    longer than the shortest seen the path took to deliver seq *highest*
+    (the client's clock against the time we sent it), i.e. the queue
+    standing in front of the receiver (link queue, socket buffer)."""
 
     __slots__ = FEEDBACK_FIELDS
 
-    def __init__(self, received=0, lost=0, bytes=None, elapsed_us=None, highest=None):
+    def __init__(self, received=0, lost=0, bytes=None, elapsed_us=None, highest=None, queue_delay=None):
         self.received, self.lost = received, lost
         self.bytes, self.elapsed_us, self.highest = bytes, elapsed_us, highest
+        self.queue_delay = queue_delay
 
     @classmethod
     def from_nack(cls, nack):
@@ -140,7 +148,7 @@ class DeliveryRateControl(RateControl):
     STARTUP_GROWTH = 1.25         # start-up: the rate grows by this per round while the client keeps up ...
     KEEP_UP = 0.8                 # ... i.e. receives at least this fraction of the rate we paced at
     STARTUP_PATIENCE = 3          # ... and ends after this many rounds without growth (or at the first loss)
-    OVERSHOOT = 0.5               # a sample under this fraction of the start-up rate, with loss, ends start-up at once
+    OVERSHOOT = 0.5               # start-up: a sample under this fraction of the rate brings the rate down to it
     GAINS = (1.25, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)   # probe, drain, cruise (one round each)
     DRAIN_GAIN = 0.75             # the round after start-up: empty the queue start-up built
     BW_WINDOW = 1.0               # seconds: the delivery-rate estimate is the highest sample this recent
@@ -149,6 +157,9 @@ class DeliveryRateControl(RateControl):
     LOSS_THRESHOLD = 0.05         # a round losing more than this fraction of its datagrams ...
     LOSS_BETA = 0.7               # ... lowers the estimate to its own delivery rate, by at most 30% per round
     SILENCE_CUT = 0.5             # silence halves the rate
+    QUEUE_TARGET = 0.015          # seconds: a round whose smallest queue delay is above this has a standing
+    #                               queue (we pace above the path's rate): drain, and restart the estimate
+    QUEUE_BETA = 0.9
     FLOOR = 250 * 1000            # bytes/s: far below any real link (<= 1 MB/s)
     CEILING = 4e9
 
@@ -160,6 +171,9 @@ class DeliveryRateControl(RateControl):
         self.round_rate = self.pacing_rate      # the rate paced at during the current round
         self.round_lost = 0
         self.round_received = 0
+        self.round_queue = None                 # the smallest queue delay reported during the round
+        self.queue_rounds = 0
+        self.overshoots = 0
         self.prev_received = 0
         self.phase = 0
         self.history = collections.deque()      # (client seconds, bytes) of recent feedback
@@ -225,15 +239,23 @@ class DeliveryRateControl(RateControl):
         if rate is not None:
             self._add_sample(rate, now)
         self.round_lost += sample.lost
+        if sample.queue_delay is not None:
+            self.round_queue = sample.queue_delay if self.round_queue is None else \
+                min(self.round_queue, sample.queue_delay)
         if sample.received > self.prev_received:
             self.round_received += sample.received - self.prev_received
             self.prev_received = sample.received
         if self.round_start is None:
             self.round_start = now
         if (self.mode == "startup" and rate is not None and rate < self.OVERSHOOT * self.round_rate
-                and self.round_lost > self.LOSS_THRESHOLD * (self.round_lost + self.round_received)
                 and now - self.round_start >= self.FIRST_SPAN):
-            self._end_round(now)   # far above what arrives: leave start-up now, not at the end of the round
+            # far above what arrives: come down to it now (a queue may hide the loss for a while), and
+            # go on with start-up from there
+            self.overshoots += 1
+            self._set(rate)
+            self.round_start = now
+            self.round_lost = self.round_received = 0
+            self.round_queue = None
         elif now - self.round_start >= self.ROUND and self.bw is not None:
             self._end_round(now)
         return self.pacing_rate
@@ -241,8 +263,17 @@ class DeliveryRateControl(RateControl):
     def _end_round(self, now):
         total = self.round_lost + self.round_received
         lossy = total > 0 and self.round_lost > self.LOSS_THRESHOLD * total
+        queued = self.round_queue is not None and self.round_queue > self.QUEUE_TARGET
         latest = self.last_sample if self.last_sample is not None else self.bw
-        if self.mode == "startup":
+        if queued:
+            self.queue_rounds += 1
+        if self.mode == "startup" and queued and not lossy:
+            # what we send waits in a queue: the path's rate is what arrives
+            self.mode = "probe"
+            self.phase = 1
+            self._forget_older(latest, now)
+            self._set(latest * self.GAINS[1])
+        elif self.mode == "startup":
             self.startup_rounds += 1
             if latest >= self.KEEP_UP * self.round_rate:
                 self.startup_grown = self.startup_rounds
@@ -264,11 +295,18 @@ class DeliveryRateControl(RateControl):
                 self._forget_older(max(latest, self.LOSS_BETA * self.bw), now)
                 self.phase = 1   # drain next
                 self._set(self.bw * self.GAINS[1])
+            elif queued:
+                # a standing queue: the estimate is above the path's rate (noisy samples); what arrived
+                # while the queue stood is the path's rate: start again from it (at most 10% lower), draining
+                self._forget_older(max(min(self.bw, latest), self.QUEUE_BETA * self.bw), now)
+                self.phase = 1
+                self._set(self.bw * self.GAINS[1])
             else:
                 self.phase = (self.phase + 1) % len(self.GAINS)
                 self._set(self.bw * self.GAINS[self.phase])
         self.round_start = now
         self.round_lost = self.round_received = 0
+        self.round_queue = None
 
     def _set(self, rate):
         self.pacing_rate = min(self.CEILING, max(self.FLOOR, rate))
@@ -290,7 +328,8 @@ class DeliveryRateControl(RateControl):
         data = super().log_data()
         data.update({"rate_min": round(self.lowest), "rate_max": round(self.highest),
                      "rate_estimate": round(self.bw) if self.bw is not None else None,
-                     "rate_startup_rounds": self.startup_rounds, "rate_loss_rounds": self.loss_rounds})
+                     "rate_startup_rounds": self.startup_rounds, "rate_loss_rounds": self.loss_rounds,
+                     "rate_queue_rounds": self.queue_rounds, "rate_overshoots": self.overshoots})
         return data
 
 

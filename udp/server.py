@@ -12,6 +12,7 @@ if __package__ in (None, ""):
     import sys
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import bisect
 import logging
 import mmap
 import random
@@ -588,6 +589,8 @@ class ServerSession:
         self.bytes_total = 0                     # payload bytes on the wire, resends included
         self.datagrams = 0
         self.first_sent = self.last_sent = None
+        self.batch_seqs, self.batch_times = [], []   # the first seq and send time of each batch of new chunks
+        self.owd_min = None                      # the quickest delivery seen (client clock - our clock), s
         self.delivery_start = time.perf_counter()
         self._last_status = 0.0
         window = max(1, UNACKED_LIMIT // self.chunk)
@@ -644,6 +647,9 @@ class ServerSession:
         if self.first_sent is None:
             self.record.start_clock()
             self.first_sent = now
+        if not resent:
+            self.batch_seqs.append(seqs[0])
+            self.batch_times.append(now)
         wire = self.sender.send(seqs, FLAG_RESENT if resent else 0)
         self.last_sent = time.perf_counter()
         payload = wire - HEADER_SIZE * len(seqs)
@@ -681,6 +687,7 @@ class ServerSession:
         rec = self.record
         if isinstance(message, Nack):
             sample = FeedbackSample.from_nack(message)
+            sample.queue_delay = self._queue_delay(sample)
             if self.sample is None or sample.received >= self.sample.received:
                 self.sample = sample
             if message.ranges:
@@ -692,6 +699,21 @@ class ServerSession:
         elif isinstance(message, ErrorMessage):
             rec.fail("client gave up: {}".format(printable(message.reason, 80)))
             self.finished = True
+
+    def _queue_delay(self, sample):
+        """How much later than the quickest delivery seen seq *highest* reached the client (s), or None:
+        the client's clock (from its first datagram) against the time we sent that seq."""
+        if sample.highest is None or sample.elapsed_us is None or not self.batch_seqs:
+            return None
+        if self.sample is not None and self.sample.highest is not None and sample.highest <= self.sample.highest:
+            return None   # nothing new arrived: the client's clock says nothing about the path
+        i = bisect.bisect_right(self.batch_seqs, sample.highest) - 1
+        if i < 0:
+            return None
+        owd = sample.elapsed_us / 1e6 - (self.batch_times[i] - self.first_sent)
+        if self.owd_min is None or owd < self.owd_min:
+            self.owd_min = owd
+        return owd - self.owd_min
 
     def _poll_during_send(self):
         """Look at the session socket without waiting; the message that ended the sending, or None."""
