@@ -594,7 +594,7 @@ class ServerSession:
         self.delivery_start = time.perf_counter()
         self._last_status = 0.0
         window = max(1, UNACKED_LIMIT // self.chunk)
-        last_poll, polled_at = 0.0, 0
+        last_poll, polled_at, last_progress = 0.0, 0, 0.0
         rec.extra.update({"rate_control": self.control.NAME, "io_path": "send=" + self.sender.path})
         try:
             while not self.finished:
@@ -624,14 +624,16 @@ class ServerSession:
                 if blocked:
                     at = max(at, now + BLOCKED_WAIT)   # too far ahead of what the client acknowledged
                 if at > now:
-                    self._wait_feedback(at - now)
+                    self._wait_feedback(at - now)      # the pacer's wait serves the feedback
                     last_poll, polled_at = time.perf_counter(), self.datagrams
-                    continue
-                self._send_batch(now)
-                if self.datagrams - polled_at >= POLL_EVERY or now - last_poll >= POLL_INTERVAL:
-                    last_poll, polled_at = now, self.datagrams
+                else:
+                    self._send_batch(now)
+                    if self.datagrams - polled_at >= POLL_EVERY or now - last_poll >= POLL_INTERVAL:
+                        last_poll, polled_at = now, self.datagrams
+                        self._wait_feedback(0)
+                if now - last_progress >= POLL_INTERVAL:
+                    last_progress = now
                     self._progress_update()
-                    self._wait_feedback(0)
         finally:
             self._send_summary()
 
@@ -778,7 +780,10 @@ class ServerSession:
         if extra.get("client_report") is not None:
             extra["delivery_ms"] = round((time.perf_counter() - self.delivery_start) * 1000.0, 3)
         if not recovery.resend and report and report.get("missing") and received_rate:
-            extra["suggested_rate_bytes_per_s"] = suggest_rate(received_rate)
+            suggested = extra["suggested_rate_bytes_per_s"] = suggest_rate(received_rate)
+            rec.reason = "{}; raw UDP lost what the path could not carry: sent {} MB/s, the client received " \
+                "{} MB/s; --rate {} would have delivered everything".format(
+                    rec.reason, _mb(rate_sent), _mb(received_rate), rate_text(suggested))
 
     def _take_report(self, report):
         test, rec = self.test, self.record
@@ -806,6 +811,20 @@ class ServerSession:
             message = self._receive(0.1)
             if isinstance(message, Report):
                 self._send(UdpBye(transfer=self.transfer, ok=self.record.ok))
+
+
+def _mb(rate):
+    return "-" if not rate else "{:,.1f}".format(rate / 1e6)
+
+
+def rate_text(rate):
+    """12000000 -> '12M', 1500000 -> '1500K' (a --rate value)."""
+    rate = int(rate)
+    if rate >= 10 ** 6 and rate % 10 ** 6 == 0:
+        return "{}M".format(rate // 10 ** 6)
+    if rate >= 10 ** 3 and rate % 10 ** 3 == 0:
+        return "{}K".format(rate // 10 ** 3)
+    return str(rate)
 
 
 def suggest_rate(received_rate):
@@ -928,6 +947,8 @@ def _report_column(key):
 SERVER_COLUMNS = (
     ("sent", lambda rec: str(rec.extra.get("datagrams_sent", "-"))),
     ("resent", lambda rec: str(rec.extra.get("resent_datagrams", "-"))),
+    ("MB/s sent/recv", lambda rec: "{}/{}".format(_mb(rec.extra.get("rate_sent_bytes_per_s")),
+                                                  _mb(rec.extra.get("rate_received_bytes_per_s")))),
     ("missing", _report_column("missing")),
     ("port", lambda rec: str(rec.server_port)),
 )
