@@ -127,9 +127,41 @@ def _transfer():
     return IntField("transfer", 0, MAX_TRANSFER_ID)
 
 
+_TOKEN = re.compile(r"[0-9a-f]{40}\Z")
+HELLO_PADDED = 1024   # every HELLO datagram is padded to this many bytes (see udp/validation.py)
+
+
+class TokenField(Field):
+    """An address token: 40 lowercase hex digits (udp/validation.py)."""
+
+    def parse(self, text):
+        if not _TOKEN.match(text):
+            raise ProtocolError("{} must be 40 lowercase hex digits".format(self.name))
+        return text
+
+
 class UdpHello(Hello):
-    """client -> well-known port: ``HELLO id=<k> total=<n> mode=<raw|reliable>``."""
-    FIELDS = Hello.FIELDS + (TextField("mode", 16, required=False, default="raw"),)
+    """client -> well-known port: ``HELLO id=<k> total=<n> mode=<raw|reliable> [token=<hex>] pad=<0...>``.
+
+    ``token`` echoes the server's RETRY; ``pad`` makes the datagram HELLO_PADDED
+    bytes long, so that the server's answers to an address it has not yet
+    validated stay far below three times what it received."""
+    FIELDS = Hello.FIELDS + (TextField("mode", 16, required=False, default="raw"),
+                             TokenField("token", required=False), TextField("pad", MAX_LINE, required=False))
+
+    @classmethod
+    def padded(cls, **values):
+        """The HELLO with ``pad`` filling the line to HELLO_PADDED bytes."""
+        message = cls(pad="", **values)
+        message.pad = "0" * max(0, HELLO_PADDED - len(message.encode()))
+        return message
+
+
+class Retry(Message):
+    """well-known port -> client: ``RETRY token=<hex>``, the answer to a HELLO
+    without a valid token; the client sends HELLO again with ``token=``."""
+    VERB = "RETRY"
+    FIELDS = (TokenField("token"),)
 
 
 class UdpFileOffer(FileOffer):
@@ -201,7 +233,7 @@ class Pong(Message):
     FIELDS = (IntField("seq", 0, MAX_TRANSFER_ID),)
 
 
-UDP_MESSAGES = build_registry(UdpHello, UdpFileOffer, Busy, UdpReady, Wait, Start, End, Nack, Report, UdpBye,
+UDP_MESSAGES = build_registry(UdpHello, Retry, UdpFileOffer, Busy, UdpReady, Wait, Start, End, Nack, Report, UdpBye,
                               ErrorMessage, Ping, Pong)
 
 NACK_RANGES_BUDGET = MAX_LINE - len(Nack(transfer=MAX_TRANSFER_ID, received=10 ** 12, lost=10 ** 12,
