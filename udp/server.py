@@ -1,8 +1,15 @@
 """UDP file-transfer server: a well-known port for HELLO and PING, and for
 each client of a test its own socket (its own port) and thread that send the
 file in numbered datagrams, paced, when every client of the test is READY.
-Raw mode sends each chunk once; ``--reliable`` resends what the client NACKs
-and adapts the rate to the loss the client reports.
+Raw mode sends each chunk once; ``--reliable`` resends what the client NACKs.
+Both pace at the delivery rate the client's feedback reports
+(``udp.ratecontrol``), unless raw mode is given a fixed ``--rate``.
+
+A session's data phase is one loop: the pacer (``udp.pacing.Pacer``) says
+when and how much, recovery (``udp.recovery.Recovery``) which chunks, the
+sender (``ChunkSender`` over ``udp.transport``) puts them on the wire; the
+client's feedback goes the other way: recovery learns what is missing, the
+rate controller sets the rate, the pacer follows.  Then END and REPORT.
 
 Run ``python3 udp/server.py --help``.  The protocol is in PROTOCOL.md ("UDP").
 """
