@@ -207,3 +207,50 @@ class RateControlTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class NetlabLinksTable(unittest.TestCase):
+    """scripts/benchmark.py --netlab LINKS: the links are parsed and the comparison table built from logs."""
+
+    def test_parse_links(self):
+        from scripts import benchmark
+        self.assertEqual(benchmark.parse_links("100mbit, 1gbit,unshaped,100mbit"), ["100mbit", "1gbit", "unshaped"])
+        with self.assertRaises(benchmark.BenchmarkError):
+            benchmark.parse_links("fast")
+        self.assertEqual(benchmark.parse_netem("10ms,1%"), ("10ms", "1%"))
+
+    def test_table_from_logs(self):
+        import json
+        import shutil
+        import tempfile
+        from pathlib import Path
+        from scripts import benchmark
+        root = Path(tempfile.mkdtemp(prefix="links-"))
+        self.addCleanup(shutil.rmtree, str(root), True)
+
+        def write(folder, name, records):
+            path = root / folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("".join(json.dumps(r) + "\n" for r in records))
+        for i, rate in enumerate((12e6, 11e6, 13e6)):
+            write("tcp-client", "t{}.jsonl".format(i), [
+                {"record": "test", "mode": "stream", "file_name": "100MB.txt", "clients": 1},
+                {"record": "connection", "ok": True},
+                {"record": "summary", "aggregate_rate_bytes_per_s": rate}])
+            write("udp-client", "u{}.jsonl".format(i), [
+                {"record": "test", "mode": "raw", "file_name": "100MB.txt", "clients": 1},
+                {"record": "connection", "ok": False, "loss_pct": 0.2},
+                {"record": "summary", "aggregate_rate_bytes_per_s": rate * 0.98}])
+            write("udp-server", "s{}.jsonl".format(i), [
+                {"record": "test", "mode": "raw", "file_name": "100MB.txt", "clients": 1},
+                {"record": "connection", "datagrams_sent": 1000, "resent_datagrams": 0,
+                 "rate_sent_bytes_per_s": 12e6, "rate_received_bytes_per_s": 11.9e6,
+                 "suggested_rate_bytes_per_s": 10e6, "io_path": "send=gso"}])
+        rows = benchmark.link_rows(root)
+        by = {r["protocol"]: r for r in rows}
+        self.assertEqual(by["tcp"]["goodput"], 12e6)
+        self.assertEqual(by["udp-raw"]["verified"], "0/3")
+        self.assertEqual(by["udp-raw"]["suggested"], 10e6)
+        text = benchmark.links_markdown([("100mbit", rows)])
+        self.assertIn("| 100mbit | udp-raw 100MB.txt | 1 | 3 | 11.8 | 0.98 | 0/3 | 0.20 | - | 12.0 / 11.9 | 10M | send=gso |",
+                      text)
