@@ -188,6 +188,20 @@ class RateControlTests(unittest.TestCase):
         late = [rate for t, rate, _ in trace if t > 1.5]
         self.assertLess(sum(late) / len(late), 1.3 * 10e6)
 
+    def test_little_to_send_is_not_a_slow_path(self):
+        # the end of a transfer: only a few resends go out, so little arrives; the rate must not collapse
+        # (also right at the start: a small file, or a session with little to send)
+        control = DeliveryRateControl(100e6)
+        before = control.pacing_rate
+        now, received, delivered = 0.0, 0, 0
+        for _ in range(100):
+            now += 0.005
+            control.on_sent(1472, 1, now)           # one datagram per 5 ms
+            received += 1
+            delivered += 1460
+            control.on_feedback(FeedbackSample(received, 0, int(delivered), int(now * 1e6), received), now)
+        self.assertGreater(control.pacing_rate, 0.5 * before)
+
     def test_silence_halves(self):
         for name in ("delivery", "aimd"):
             control = make_controller(name, 100e6)
@@ -198,6 +212,7 @@ class RateControlTests(unittest.TestCase):
         control = DeliveryRateControl(50e6)
         now, received = 0.0, 0
         for _ in range(200):
+            control.on_sent(int(control.pacing_rate * 0.005), 1, now)
             now += 0.005
             received += int(10e6 * 0.005 / DATAGRAM)
             control.on_feedback(FeedbackSample(received, 0), now)

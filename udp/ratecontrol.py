@@ -146,7 +146,7 @@ class DeliveryRateControl(RateControl):
     NAME = "delivery"
     ROUND = 0.025                 # seconds: one round (start-up step, one gain phase)
     STARTUP_GROWTH = 1.25         # start-up: the rate grows by this per round while the client keeps up ...
-    KEEP_UP = 0.8                 # ... i.e. receives at least this fraction of the rate we paced at
+    KEEP_UP = 0.9                 # ... i.e. receives at least this fraction of the rate we paced at
     STARTUP_PATIENCE = 3          # ... and ends after this many rounds without growth (or at the first loss)
     OVERSHOOT = 0.5               # start-up: a sample under this fraction of the rate brings the rate down to it
     GAINS = (1.25, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)   # probe, drain, cruise (one round each)
@@ -159,6 +159,8 @@ class DeliveryRateControl(RateControl):
     SILENCE_CUT = 0.5             # silence halves the rate
     QUEUE_TARGET = 0.015          # seconds: a round whose smallest queue delay is above this has a standing
     #                               queue (we pace above the path's rate): drain, and restart the estimate
+    QUEUE_BYTES = 2 * 1024 * 1024   # ... or above this many bytes at the estimated rate (at least QUEUE_MIN)
+    QUEUE_MIN = 0.002
     QUEUE_BETA = 0.9
     FLOOR = 250 * 1000            # bytes/s: far below any real link (<= 1 MB/s)
     CEILING = 4e9
@@ -172,6 +174,7 @@ class DeliveryRateControl(RateControl):
         self.round_lost = 0
         self.round_received = 0
         self.round_queue = None                 # the smallest queue delay reported during the round
+        self.round_sent = 0                     # bytes_sent when the round began
         self.queue_rounds = 0
         self.overshoots = 0
         self.prev_received = 0
@@ -228,7 +231,8 @@ class DeliveryRateControl(RateControl):
     def on_sent(self, nbytes, datagrams, now):
         super().on_sent(nbytes, datagrams, now)
         if self.round_start is None:
-            self.round_start = now
+            self._new_round(now)
+            self.round_sent = self.bytes_sent - nbytes
 
     def on_feedback(self, sample, now):
         self.feedbacks += 1
@@ -246,25 +250,46 @@ class DeliveryRateControl(RateControl):
             self.round_received += sample.received - self.prev_received
             self.prev_received = sample.received
         if self.round_start is None:
-            self.round_start = now
-        if (self.mode == "startup" and rate is not None and rate < self.OVERSHOOT * self.round_rate
-                and now - self.round_start >= self.FIRST_SPAN):
+            self._new_round(now)
+        if (self.mode == "startup" and rate is not None and now - self.round_start >= self.FIRST_SPAN
+                and rate < self.OVERSHOOT * self._sent_rate(now)):
             # far above what arrives: come down to it now (a queue may hide the loss for a while), and
             # go on with start-up from there
             self.overshoots += 1
             self._set(rate)
-            self.round_start = now
-            self.round_lost = self.round_received = 0
-            self.round_queue = None
+            self._new_round(now)
         elif now - self.round_start >= self.ROUND and self.bw is not None:
             self._end_round(now)
         return self.pacing_rate
 
+    def _sent_rate(self, now):
+        """What we really sent per second during this round (at most the pacing rate): less when
+        there was little to send (the end of a transfer), so what arrives is not held against the path."""
+        elapsed = now - self.round_start if self.round_start is not None else 0.0
+        if elapsed <= 0:
+            return self.round_rate
+        return min(self.round_rate, (self.bytes_sent - self.round_sent) / elapsed)
+
+    def _new_round(self, now):
+        self.round_start = now
+        self.round_lost = self.round_received = 0
+        self.round_queue = None
+        self.round_sent = self.bytes_sent
+
+    def queue_target(self):
+        """Seconds of standing queue that count as too much: QUEUE_TARGET, or less at high rates so the
+        queue stays under QUEUE_BYTES (a receiver's socket buffer is a few MiB)."""
+        if not self.bw:
+            return self.QUEUE_TARGET
+        return min(self.QUEUE_TARGET, max(self.QUEUE_MIN, self.QUEUE_BYTES / self.bw))
+
     def _end_round(self, now):
         total = self.round_lost + self.round_received
         lossy = total > 0 and self.round_lost > self.LOSS_THRESHOLD * total
-        queued = self.round_queue is not None and self.round_queue > self.QUEUE_TARGET
+        queued = self.round_queue is not None and self.round_queue > self.queue_target()
         latest = self.last_sample if self.last_sample is not None else self.bw
+        sent_rate = self._sent_rate(now)
+        app_limited = sent_rate < self.KEEP_UP * self.round_rate
         if queued:
             self.queue_rounds += 1
         if self.mode == "startup" and queued and not lossy:
@@ -273,6 +298,8 @@ class DeliveryRateControl(RateControl):
             self.phase = 1
             self._forget_older(latest, now)
             self._set(latest * self.GAINS[1])
+        elif self.mode == "startup" and app_limited and not lossy:
+            pass   # we had less to send than the rate allowed: nothing learnt about the path
         elif self.mode == "startup":
             self.startup_rounds += 1
             if latest >= self.KEEP_UP * self.round_rate:
@@ -304,9 +331,7 @@ class DeliveryRateControl(RateControl):
             else:
                 self.phase = (self.phase + 1) % len(self.GAINS)
                 self._set(self.bw * self.GAINS[self.phase])
-        self.round_start = now
-        self.round_lost = self.round_received = 0
-        self.round_queue = None
+        self._new_round(now)
 
     def _set(self, rate):
         self.pacing_rate = min(self.CEILING, max(self.FLOOR, rate))
@@ -320,8 +345,7 @@ class DeliveryRateControl(RateControl):
         self.samples.clear()
         self.bw = None
         self._set(self.pacing_rate * self.SILENCE_CUT)
-        self.round_start = now
-        self.round_lost = self.round_received = 0
+        self._new_round(now)
         return self.pacing_rate
 
     def log_data(self):
