@@ -252,7 +252,7 @@ class DeliveryRateControl(RateControl):
         if self.round_start is None:
             self._new_round(now)
         if (self.mode == "startup" and rate is not None and now - self.round_start >= self.FIRST_SPAN
-                and rate < self.OVERSHOOT * self._sent_rate(now)):
+                and rate < self.OVERSHOOT * self.round_rate and self._sent_rate(now) >= self.KEEP_UP * self.round_rate):
             # far above what arrives: come down to it now (a queue may hide the loss for a while), and
             # go on with start-up from there
             self.overshoots += 1
