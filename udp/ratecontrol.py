@@ -13,7 +13,8 @@ Controllers, by name (``make_controller``):
   (distinct bytes received over its own clock), BBR-style (Cardwell et al.,
   ACM Queue 2016): a start-up that raises the rate by 25% each round while
   what arrives keeps up with what is sent (the start is already an
-  informed guess: the --rate or a receiver's datagram budget), then cycles of pacing gains
+  informed guess: the --rate or a receiver's datagram budget) up to 1.5 x
+  where it started; a probe that arrives in full starts it again from there, then cycles of pacing gains
   (1.25, 0.75, 1 x 6) around the highest delivery rate of the last second.
   A standing queue (the client's clock shows seq *highest* arriving more
   than QUEUE_TARGET later than the quickest delivery seen) means the
@@ -147,6 +148,7 @@ class DeliveryRateControl(RateControl):
     ROUND = 0.025                 # seconds: one round (start-up step, one gain phase)
     STARTUP_GROWTH = 1.25         # start-up: the rate grows by this per round while the client keeps up ...
     KEEP_UP = 0.9                 # ... i.e. receives at least this fraction of the rate we paced at
+    STARTUP_CAP = 1.5             # ... or until it reaches 1.5 x the starting rate
     STARTUP_PATIENCE = 3          # ... and ends after this many rounds without growth (or at the first loss)
     OVERSHOOT = 0.5               # start-up: a sample under this fraction of the rate brings the rate down to it
     GAINS = (1.25, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)   # probe, drain, cruise (one round each)
@@ -185,6 +187,8 @@ class DeliveryRateControl(RateControl):
         self.last_sample = None
         self.startup_rounds = 0
         self.startup_grown = 0
+        self.startup_base = self.pacing_rate
+        self.restarts = 0
         self.loss_rounds = 0
         self.lowest = self.highest = self.pacing_rate
         self.last_delivery = None               # bytes/s over the whole transfer so far (client's clock)
@@ -304,7 +308,15 @@ class DeliveryRateControl(RateControl):
             self.startup_rounds += 1
             if latest >= self.KEEP_UP * self.round_rate:
                 self.startup_grown = self.startup_rounds
-            if not lossy and latest >= self.KEEP_UP * self.round_rate:
+            if not lossy and latest >= self.KEEP_UP * self.round_rate and \
+                    self.round_rate * self.STARTUP_GROWTH > self.STARTUP_CAP * self.startup_base:
+                # as far as start-up goes: the start is an informed guess (--rate, or a receiver's measured
+                # budget); above it, the probing cycles find more, 25% at a time
+                self.mode = "probe"
+                self.phase = len(self.GAINS) - 1
+                self._set(self.bw * self.GAINS[0])     # probe at once: if that arrives too, start-up again
+                self.phase = 0
+            elif not lossy and latest >= self.KEEP_UP * self.round_rate:
                 self._set(max(self.round_rate, latest) * self.STARTUP_GROWTH)
             elif not lossy and self.startup_rounds - self.startup_grown < self.STARTUP_PATIENCE:
                 pass   # less arrived than was sent, but nothing lost: a queue filling (or a slow start): wait
@@ -328,6 +340,13 @@ class DeliveryRateControl(RateControl):
                 self._forget_older(max(min(self.bw, latest), self.QUEUE_BETA * self.bw), now)
                 self.phase = 1
                 self._set(self.bw * self.GAINS[1])
+            elif self.phase == 0 and not app_limited and latest >= self.KEEP_UP * self.round_rate:
+                # the probe arrived in full: the path has room above the estimate: start-up again from here
+                self.mode = "startup"
+                self.startup_base = self.round_rate
+                self.startup_grown = self.startup_rounds
+                self.restarts += 1
+                self._set(self.round_rate * self.STARTUP_GROWTH)
             else:
                 self.phase = (self.phase + 1) % len(self.GAINS)
                 self._set(self.bw * self.GAINS[self.phase])
@@ -353,7 +372,8 @@ class DeliveryRateControl(RateControl):
         data.update({"rate_min": round(self.lowest), "rate_max": round(self.highest),
                      "rate_estimate": round(self.bw) if self.bw is not None else None,
                      "rate_startup_rounds": self.startup_rounds, "rate_loss_rounds": self.loss_rounds,
-                     "rate_queue_rounds": self.queue_rounds, "rate_overshoots": self.overshoots})
+                     "rate_queue_rounds": self.queue_rounds, "rate_overshoots": self.overshoots,
+                     "rate_startup_restarts": self.restarts})
         return data
 
 
