@@ -269,3 +269,14 @@ class NetlabLinksTable(unittest.TestCase):
         text = benchmark.links_markdown([("100mbit", rows)])
         self.assertIn("| 100mbit | udp-raw 100MB.txt | 1 | 3 | 11.8 | 0.98 | 0/3 | 0.20 | - | 12.0 / 11.9 | 10M | send=gso |",
                       text)
+
+
+class PacerBatchTests(unittest.TestCase):
+    def test_waits_for_a_batch(self):
+        pacer = Pacer(1000000, 1000, now=0.0)
+        pacer.on_sent(1000, 0.0)
+        self.assertEqual(pacer.batch_for(0.004, 16), 4)
+        self.assertAlmostEqual(pacer.next_send_time(0.0, 4), 0.004)
+        self.assertEqual(pacer.batch_for(10.0, 16), 16)
+        # never more than the bucket holds
+        self.assertLessEqual(pacer.next_send_time(0.0, 1000), 0.0 + pacer.burst / 1e6 + 1e-9)

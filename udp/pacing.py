@@ -60,14 +60,22 @@ class Pacer:
         self._fill(now)
         return self.tokens
 
-    def next_send_time(self, now):
-        """When one more datagram may be sent: *now*, or a later time."""
+    def next_send_time(self, now, count=1):
+        """When *count* more datagrams (at most the bucket's depth) may be sent: *now*, or a later time.
+        A sender that waits for a few at a time wakes up less often (fewer system calls)."""
         if self.rate <= 0:
             return now
         self._fill(now)
-        if self.tokens >= self.datagram_size:
+        need = min(self.burst, count * self.datagram_size)
+        if self.tokens >= need:
             return now
-        return now + (self.datagram_size - self.tokens) / self.rate
+        return now + (need - self.tokens) / self.rate
+
+    def batch_for(self, seconds, limit):
+        """How many datagrams go out in *seconds* at the current rate (1 to *limit*)."""
+        if self.rate <= 0:
+            return limit
+        return max(1, min(limit, int(self.rate * seconds / self.datagram_size)))
 
     def on_sent(self, nbytes, now):
         """*nbytes* went out at *now*: spend them (the bucket may go below zero after a big batch)."""

@@ -64,6 +64,7 @@ POLL_INTERVAL = 0.02                # ... or this many seconds, whichever comes 
 SILENCE_BACKOFF = 0.3               # nothing heard from the client this long while sending: halve the rate
 ACK_SILENCE_LIMIT = 3.0             # nothing heard this long while sending: the session stops sending (issue 8)
 UNACKED_LIMIT = 32 * 1024 * 1024    # new data sent beyond the highest seq the client reported, at most (bytes)
+WAKE_EVERY = 0.0005                 # the pacer's waits gather at least this much sending (fewer wake-ups)
 BLOCKED_WAIT = 0.005                # ... when that is reached, wait this long for feedback before looking again
 STATUS_EVERY = 0.25
 FORCE_COPY = False                  # tests set it to run the portable send path (no sendmsg) on Linux
@@ -700,7 +701,7 @@ class ServerSession:
                 if now - self.heard >= SILENCE_BACKOFF and now - self.silence_cut >= SILENCE_BACKOFF:
                     self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
                     self.pacer.set_rate(self.control.on_silence(now))
-                at = self.pacer.next_send_time(now)
+                at = self.pacer.next_send_time(now, self.pacer.batch_for(WAKE_EVERY, self.sender.max_batch))
                 if self.recovery.pending:
                     blocked = False     # resends answer the client's own NACK
                 elif self.sample is None:
