@@ -202,6 +202,18 @@ class RateControlTests(unittest.TestCase):
             control.on_feedback(FeedbackSample(received, 0, int(delivered), int(now * 1e6), received), now)
         self.assertGreater(control.pacing_rate, 0.5 * before)
 
+    def test_one_stalled_sample_does_not_collapse_start_up(self):
+        control = DeliveryRateControl(200e6)
+        now, delivered, received = 0.0, 0, 0
+        for step in range(40):
+            control.on_sent(int(control.pacing_rate * 0.005), 10, now)
+            now += 0.005
+            got = 0.01e6 * 0.005 if step == 20 else min(control.pacing_rate, 300e6) * 0.005   # a 5 ms stall
+            delivered += got
+            received += int(got // DATAGRAM)
+            control.on_feedback(FeedbackSample(received, 0, int(delivered), int(now * 1e6), received), now)
+            self.assertGreater(control.pacing_rate, 50e6, step)
+
     def test_silence_halves(self):
         for name in ("delivery", "aimd"):
             control = make_controller(name, 100e6)

@@ -259,8 +259,9 @@ class DeliveryRateControl(RateControl):
                 and rate < self.OVERSHOOT * self.round_rate and self._sent_rate(now) >= self.KEEP_UP * self.round_rate):
             # far above what arrives: come down to it now (a queue may hide the loss for a while), and
             # go on with start-up from there
+            # (at most to half the best recent sample: one low sample may be a receiver's short stall)
             self.overshoots += 1
-            self._set(rate)
+            self._set(max(rate, self.OVERSHOOT * self.bw))
             self._new_round(now)
         elif now - self.round_start >= self.ROUND and self.bw is not None:
             self._end_round(now)
