@@ -208,7 +208,7 @@ class RateControlTests(unittest.TestCase):
         for step in range(40):
             control.on_sent(int(control.pacing_rate * 0.005), 10, now)
             now += 0.005
-            got = 0.01e6 * 0.005 if step == 20 else min(control.pacing_rate, 300e6) * 0.005   # a 5 ms stall
+            got = 0.01e6 * 0.005 if 20 <= step < 25 else min(control.pacing_rate, 300e6) * 0.005   # a 25 ms stall
             delivered += got
             received += int(got // DATAGRAM)
             control.on_feedback(FeedbackSample(received, 0, int(delivered), int(now * 1e6), received), now)
