@@ -62,6 +62,21 @@ class SendPathLogs(UDPHarness, unittest.TestCase):
         self.assertEqual(rec["bytes"], self.SIZE)
         self.assertGreater(rec["loss_before_recovery_pct"], 0)
 
+    def test_raw_loss_says_the_rates_and_suggests_a_rate(self):
+        server = self.start_server(1)
+        relay = UDPRelay(("127.0.0.1", server.port), drop_seqs={5, 6, 7}, seed=4)
+        self.addCleanup(relay.close)
+        result = self.run_clients(relay.port, 1, idle_timeout=1.0)
+        outcome = self.wait_server()
+        self.assertFalse(result.ok)
+        rec = self.server_records()[0]
+        self.assertEqual(rec["datagrams_resent"], 0)                 # raw stays raw
+        suggested = rec["suggested_rate_bytes_per_s"]
+        self.assertGreater(suggested, 0)
+        self.assertLessEqual(suggested, rec["rate_received_bytes_per_s"])
+        self.assertIn("--rate {}".format(udp_server.rate_text(suggested)), rec["reason"])
+        self.assertIn("the client received", outcome.records[0].reason)
+
     def test_aimd_by_name(self):
         server = self.start_server(1, reliable=True)
         server.config.rate_control = "aimd"    # --rate-control aimd
