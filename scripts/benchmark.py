@@ -764,6 +764,10 @@ def run_benchmark(args, log=None):
         extra["captures"] = runner.captures
     _write_json(run_dir / "benchmark.json", OrderedDict([
         ("meta", meta), ("baseline", baseline), ("tests", [o.as_dict() for o in outcomes]), ("notes", notes)]))
+    if args.netlab and mode == "local":
+        link_text = links_markdown([(str(args.netlab), link_rows(runner.logs_dir))])
+        (run_dir / "links.md").write_text(link_text, encoding="utf-8")
+        log(link_text)
     result = None
     if report.find_logs([runner.logs_dir]):
         title = "File-transfer lab benchmark, {} ({})".format(meta["started"][:19].replace("T", " "), meta["host"])
