@@ -15,24 +15,28 @@ import errno
 import io
 import os
 import random
+import shutil
 import signal
 import socket
 import sys
 import threading
 import time
 import unittest
+from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tests import procs  # noqa: E402
 from tests.test_udp_transfer import UDPHarness  # noqa: E402
 from transfer.config import ClientConfig, ServerConfig  # noqa: E402
-from transfer.errors import ProtocolError, TransferFailed  # noqa: E402
+from transfer import catalog  # noqa: E402
+from transfer.errors import ProtocolError, TransferFailed, UserError  # noqa: E402
 from transfer.status import StatusBoard  # noqa: E402
 from udp import validation  # noqa: E402
 from udp.client import UDPClientSession  # noqa: E402
 from udp.packets import (DATA_TYPE, Ping, Retry, UdpFileOffer, UdpHello, UdpReady, decode_control,  # noqa: E402
                          HELLO_PADDED)
+from udp.ping import run_ping  # noqa: E402
 from udp.server import UDPFileServer  # noqa: E402
 
 LOCAL = "127.0.0.1"
@@ -157,10 +161,10 @@ def validated_socket(port, mode="raw", cid=1, total=1):
     sock.bind((LOCAL, 0))
     sock.settimeout(5)
     sock.sendto(UdpHello.padded(id=cid, total=total, mode=mode).encode(), (LOCAL, port))
-    retry = decode_control(sock.recv(2048))
+    data, source = sock.recvfrom(2048)
+    retry = decode_control(data)
     if not isinstance(retry, Retry):
-        sock.close()
-        raise AssertionError("expected RETRY, got {!r}".format(retry))
+        return sock, None, retry, source   # a server without address validation (the old one) answers at once
     sock.sendto(UdpHello.padded(id=cid, total=total, mode=mode, token=retry.token).encode(), (LOCAL, port))
     data, source = sock.recvfrom(2048)
     return sock, retry.token, decode_control(data), source
@@ -182,6 +186,7 @@ class ForgedSources(UDPHarness, unittest.TestCase):
         # made-up token), READY sprayed over the ports a session might have, and a PING
         for k, victim in enumerate(victims):
             victim.send(hello_bytes(cid=k % 3 + 1, total=3), well_known)
+            victim.send(UdpHello.padded(id=k % 3 + 1, total=3, mode="raw").encode(), well_known)
             victim.send(hello_bytes("reliable"), well_known)
             victim.send(hello_bytes(token="0" * 40), well_known)
             victim.send(b"READY transfer=1\n", well_known)
@@ -210,12 +215,16 @@ class ForgedSources(UDPHarness, unittest.TestCase):
     def test_each_single_forged_datagram_draws_at_most_3x(self):
         # a test that already has its only client (validated), so HELLOs would draw BUSY, and a raw
         # server, so a reliable HELLO would draw the wrong-mode ERROR (both 2.7-8.3x before)
-        server = self.start_server(1, test_timeout=30.0)
+        server = self.start_server(1, test_timeout=4.0)
+        factors = {}
+        first = Victim()   # a HELLO to a test with a free place (drew FILE, 8x, and took the place)
+        self.addCleanup(first.close)
+        first.send(b"HELLO id=1 total=1\n", (LOCAL, server.port))
+        first.drain(quiet=0.3)
+        factors["HELLO"] = first.received / first.sent
         holder, token, answer, _ = validated_socket(server.port)
         self.addCleanup(holder.close)
-        self.assertIsInstance(answer, UdpFileOffer)
-        factors = {}
-        for name, payload in (("HELLO", hello_bytes()), ("HELLO to a full test", hello_bytes(cid=2, total=2)),
+        for name, payload in (("HELLO to a full test", b"HELLO id=1 total=1\n"),
                               ("wrong-mode HELLO", hello_bytes("reliable")),
                               ("HELLO with a bad token", hello_bytes(token="1" * 40)),
                               ("PING", Ping(seq=1).encode()), ("READY", b"READY transfer=7\n")):
@@ -230,24 +239,33 @@ class ForgedSources(UDPHarness, unittest.TestCase):
         server.close()
         self.wait_server()
 
-    def test_budget_refuses_what_would_exceed_3x(self):
+    def test_only_a_padded_hello_draws_a_retry_and_only_within_the_budget(self):
         server = UDPFileServer(ServerConfig(bind=LOCAL, port=0, files_dir=str(self.files), logs_dir=str(self.logs),
                                             create_files=False, quiet=True))
         self.addCleanup(server.close)
         victim = Victim()
         self.addCleanup(victim.close)
-        victim.send(b"HELLO id=1 total=1\n", (LOCAL, server.port))   # 19 bytes: 57 allowed, RETRY is 53
+        victim.send(b"HELLO id=1 total=1\n", (LOCAL, server.port))    # 19 bytes, not padded: nothing
+        victim.send(UdpHello.padded(id=1, total=1, mode="raw").encode()[:-1], (LOCAL, server.port))  # 1 short
+        victim.drain(quiet=0.3)
+        self.assertEqual(victim.received, 0)
+        self.assertEqual(server.counts["hello_not_padded"], 2)
+        victim.send(UdpHello.padded(id=1, total=1, mode="raw").encode(), (LOCAL, server.port))
         victim.drain(quiet=0.3)
         self.assertEqual(victim.received, 53)
-        for _ in range(5):
-            victim.send(b"PING seq=1\n", (LOCAL, server.port))        # 11 bytes each, PONG 11: 4 bytes of credit
-        victim.drain(quiet=0.3)
-        self.assertLessEqual(victim.received, 3 * victim.sent)
+        # the server asks the budget before it answers: with a budget of 1/100 instead of 3, no RETRY
+        with mock.patch.object(validation, "FACTOR", 0.01):
+            other = Victim()
+            self.addCleanup(other.close)
+            other.send(UdpHello.padded(id=1, total=1, mode="raw").encode(), (LOCAL, server.port))
+            other.drain(quiet=0.3)
+        self.assertEqual(other.received, 0)
+        self.assertEqual(server.counts["refused_by_budget"], 1)
 
     def test_transfer_ids_do_not_follow_python_random(self):
         ids = []
         for _ in range(2):
-            server = self.start_server(1, test_timeout=20.0)
+            server = self.start_server(1, test_timeout=2.0)
             random.seed(1234)
             sock, _token, offer, _ = validated_socket(server.port)
             sock.close()
@@ -255,6 +273,26 @@ class ForgedSources(UDPHarness, unittest.TestCase):
             server.close()
             self.wait_server()
         self.assertNotEqual(ids[0], ids[1])
+
+    def test_a_client_started_between_tests_joins_the_next_one_with_a_fresh_token(self):
+        server = UDPFileServer(ServerConfig(bind=LOCAL, port=0, files_dir=str(self.files), logs_dir=str(self.logs),
+                                            create_files=False, quiet=True, timeout=5.0, handshake_timeout=20.0))
+        self.addCleanup(server.close)
+        results = []
+        client = threading.Thread(target=lambda: results.append(self.run_clients(server.port, 1,
+                                                                                 handshake_timeout=20.0)))
+        client.start()
+        time.sleep(1.5)     # the client got its RETRY and repeats HELLO with the token: no test yet
+        real = server.tokens._clock
+        server.tokens._clock = lambda: real() + 3 * validation.WINDOW   # its token expires: a new RETRY
+        time.sleep(2.5)
+        entry = catalog.select_file(catalog.list_files(self.files), self.FILE)
+        outcome = server.run_test(entry, 1, StatusBoard("test", quiet=True))
+        client.join(30)
+        self.assertTrue(outcome.ok)
+        self.assert_all_verified(results[0], 1)
+        self.assertGreaterEqual(server.counts["bad_token"], 1)
+        self.assertGreaterEqual(server.counts["retry_sent"], 2)
 
     def test_keepalive_with_an_old_token_keeps_the_place(self):
         server = self.start_server(1, hello_timeout=1.0, test_timeout=30.0)
@@ -309,7 +347,7 @@ class Floods(UDPHarness, unittest.TestCase):
         self.assertLessEqual(lines, 5 + elapsed + 1)
 
     def test_wrong_mode_and_busy_floods_log_a_bounded_number_of_lines(self):
-        server = self.start_server(1, test_timeout=30.0)
+        server = self.start_server(1, test_timeout=4.0)
         holder, _token, _offer, _ = validated_socket(server.port)   # the test's only place
         self.addCleanup(holder.close)
         flooder, token, answer, _ = validated_socket(server.port, mode="reliable", cid=1, total=1)
@@ -335,6 +373,53 @@ class Floods(UDPHarness, unittest.TestCase):
         self.assertLessEqual(by_kind.get("protocol_error", 0), 21, by_kind)
         self.assertLessEqual(by_kind.get("busy", 0), 21, by_kind)
         self.assertLessEqual(len(events), 80, by_kind)
+
+
+@unittest.skipUnless(sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT"), "SO_REUSEPORT: Linux")
+class SinglePort(UDPHarness, unittest.TestCase):
+    """--single-port: every datagram a client receives comes from the well-known port."""
+
+    def setUp(self):
+        self.make_lab()
+
+    def start_single(self, clients, **settings):
+        options = dict(bind=LOCAL, port=0, files_dir=str(self.files), logs_dir=str(self.logs), quiet=True,
+                       timeout=5.0, handshake_timeout=20.0, create_files=False)
+        options.update(settings)
+        config = ServerConfig(**options)
+        config.single_port = True
+        server = UDPFileServer(config, out=io.StringIO())
+        self.addCleanup(server.close)
+        entry = catalog.select_file(catalog.list_files(self.files), self.FILE)
+
+        def run():
+            self.outcome = server.run_test(entry, clients, StatusBoard("test", quiet=True))
+        self.server_thread = threading.Thread(target=run, daemon=True)
+        self.server_thread.start()
+        procs.wait_for(lambda: server.current_test is not None, 10)
+        return server
+
+    def test_raw_and_reliable_stay_on_the_well_known_port(self):
+        for reliable in (False, True):
+            if self.received.exists():
+                shutil.rmtree(str(self.received))
+            server = self.start_single(3, reliable=reliable)
+            result = self.run_clients(server.port, 3, reliable=reliable)
+            self.wait_server()
+            self.assert_all_verified(result, 3)
+            self.assertEqual({r.server_port for r in result.records}, {server.port})
+            self.assertEqual({r.server_port for r in self.outcome.records}, {server.port})
+            server.close()
+
+    def test_a_second_server_on_the_same_port_is_refused(self):
+        server = self.start_single(1, test_timeout=2.0)
+        config = ServerConfig(bind=LOCAL, port=server.port, files_dir=str(self.files), logs_dir=str(self.logs),
+                              create_files=False, quiet=True)
+        config.single_port = True
+        with self.assertRaises(UserError):
+            UDPFileServer(config)
+        server.close()
+        self.wait_server()
 
 
 class ClientSide(unittest.TestCase):
@@ -407,6 +492,15 @@ class ClientSide(unittest.TestCase):
         self.assertIsNotNone(seen[-1][1])
         self.assertTrue(client.record.extra["server_answered"])
 
+    def test_an_older_server_that_answers_file_at_once_still_works(self):
+        offer = UdpFileOffer(name="x.txt", size=10, sha256="0" * 64, clients=1, chunk=1000, transfer=9,
+                             mode="raw").encode()
+        port = self.fake_server(lambda data: offer)
+        client = self.session(port)
+        self.addCleanup(lambda: client.sock.close())
+        client._open_and_hello()
+        self.assertEqual(client.offer.transfer, 9)
+
     @unittest.skipUnless(sys.platform.startswith("linux"), "ICMP errors on unconnected sockets: Linux")
     def test_closed_port_is_reported_at_once(self):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -421,6 +515,17 @@ class ClientSide(unittest.TestCase):
         self.assertIn("no UDP server answered at 127.0.0.1:{}: connection refused".format(port),
                       str(caught.exception))
         self.assertLess(time.monotonic() - started, 30.0)  # a bound, not a timing figure (60 s was allowed)
+
+    @unittest.skipUnless(sys.platform.startswith("linux"), "ICMP errors on unconnected sockets: Linux")
+    def test_ping_says_port_unreachable(self):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((LOCAL, 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        out = io.StringIO()
+        self.assertEqual(run_ping(LOCAL, port, 2, 0.2, out=out), 1)
+        self.assertIn("seq=1: port unreachable (nothing listens on UDP {} there)".format(port), out.getvalue())
+        self.assertIn("2 sent, 0 received, 100.0% loss", out.getvalue())
 
     def test_network_unreachable_is_not_swallowed(self):
         client = self.session(1)

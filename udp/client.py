@@ -38,14 +38,13 @@ from udp.receiving import BATCH_BYTES, ChunkStore, Reception
 from udp.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT, HELLO_KEEPALIVE, add_udp_flags
 from udp.transport import SOL_UDP, UDP_GRO, DatagramReceiver, io_path_text
 from udp.validation import check_offer
+from udp.packets import report_icmp_errors  # noqa: E402 (kept apart: merges)
 
 ZERO_SHA256 = "0" * 64
 FIRST_INTERVAL = 0.25            # HELLO and READY are repeated, the interval doubling ...
 HELLO_MAX_INTERVAL = 2.0         # ... up to 2 s for HELLO (once the server has answered) ...
 FIRST_HELLO_MAX_INTERVAL = 1.0   # ... up to 1 s before any answer (0.25, 0.5, 1, 1, ...)
 NO_ANSWER_TIMEOUT = 10.0         # nothing at all from the server this long: give up (or --handshake-timeout)
-IP_RECVERR = 11                  # Linux: report ICMP errors (port unreachable ...) on an unconnected socket too
-IPV6_RECVERR = 25
 READY_REPEAT = 1.0               # ... up to 1 s for READY (the server drops a READY client silent for 15 s)
 MAX_NACKS_PER_ROUND = 64         # NACK datagrams of one full round (the rest in the next round)
 REPORT_TRIES = 10                # REPORT is sent up to this many times until BYE ...
@@ -74,19 +73,6 @@ def local_address(family, remote, port):
         return None, port
     finally:
         probe.close()
-
-
-def report_icmp_errors(sock, on):
-    """Linux: have ICMP errors (port or host unreachable) reported on this unconnected UDP socket's next
-    receive (IP_RECVERR), so that a HELLO to a closed port fails at once; a no-op elsewhere."""
-    if not sys.platform.startswith("linux"):
-        return
-    level, option = ((socket.IPPROTO_IPV6, IPV6_RECVERR) if sock.family == socket.AF_INET6
-                     else (socket.IPPROTO_IP, IP_RECVERR))
-    try:
-        sock.setsockopt(level, option, 1 if on else 0)
-    except OSError:
-        pass
 
 
 class UDPClientSession:

@@ -15,6 +15,7 @@ A data datagram is ``HEADER`` (12 bytes) followed by the chunk's bytes::
 import re
 import socket
 import struct
+import sys
 
 from transfer.errors import ProtocolError
 from transfer.messages import (MAX_LINE, Busy, ErrorMessage, Field, FileOffer, FlagField, Hello, HexField,
@@ -148,12 +149,13 @@ class UdpHello(Hello):
     validated stay far below three times what it received."""
     FIELDS = Hello.FIELDS + (TextField("mode", 16, required=False, default="raw"),
                              TokenField("token", required=False), TextField("pad", MAX_LINE, required=False))
+    PADDED = HELLO_PADDED
 
     @classmethod
     def padded(cls, **values):
         """The HELLO with ``pad`` filling the line to HELLO_PADDED bytes."""
         message = cls(pad="", **values)
-        message.pad = "0" * max(0, HELLO_PADDED - len(message.encode()))
+        message.pad = "0" * max(0, cls.PADDED - len(message.encode()))
         return message
 
 
@@ -284,6 +286,23 @@ def raise_buffers(sock, wanted=BIG_BUFFER):
             break
         granted.append(sock.getsockopt(socket.SOL_SOCKET, option))
     return tuple(granted)
+
+
+IP_RECVERR = 11      # Linux: report ICMP errors (port unreachable ...) on an unconnected socket too
+IPV6_RECVERR = 25
+
+
+def report_icmp_errors(sock, on):
+    """Linux: have ICMP errors (port or host unreachable) reported on this unconnected UDP socket's next
+    receive (IP_RECVERR), so that a HELLO to a closed port fails at once; a no-op elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return
+    level, option = ((socket.IPPROTO_IPV6, IPV6_RECVERR) if sock.family == socket.AF_INET6
+                     else (socket.IPPROTO_IP, IP_RECVERR))
+    try:
+        sock.setsockopt(level, option, 1 if on else 0)
+    except OSError:
+        pass
 
 
 def ignore_connreset(sock):

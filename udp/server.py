@@ -124,11 +124,14 @@ def session_chunk(config, sock):
     return DEFAULT_CHUNK_SIZE - HEADER_SIZE
 
 
-def bind_udp(bind, port):
-    """A UDP socket bound to (*bind*, *port*); UserError if it can't be had."""
+def bind_udp(bind, port, shared=False):
+    """A UDP socket bound to (*bind*, *port*); UserError if it can't be had.  *shared*: with
+    SO_REUSEPORT, so that the sessions of --single-port can bind the well-known port too."""
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((bind, port))
     except OSError as exc:
         sock.close()
@@ -139,9 +142,25 @@ def bind_udp(bind, port):
     return sock
 
 
+class SharedPort(tuple):
+    """--single-port: the sessions bind the well-known port itself (SO_REUSEPORT) and connect() to
+    their client; Linux delivers a connected socket's datagrams to it and the rest to the listener."""
+
+    def __new__(cls, port):
+        return super().__new__(cls, (port, port))
+
+
+def shared_port_supported():
+    """True where --single-port can work (SO_REUSEPORT on Linux)."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+
+
 def bind_session_socket(bind, ports=None):
     """A session socket on (*bind*, port 0), or on the first free port of the
-    range *ports* = (low, high) (--session-ports, for firewalls).  OSError if none is free."""
+    range *ports* = (low, high) (--session-ports, for firewalls), or on the well-known port
+    itself (--single-port: *ports* is a SharedPort).  OSError if none is free."""
+    if isinstance(ports, SharedPort):
+        return bind_udp(bind, ports[0], shared=True)
     if not ports:
         return bind_udp(bind, 0)
     low, high = ports
@@ -226,7 +245,14 @@ class UDPFileServer:
     def __init__(self, config, out=None):
         self.config = config
         self.out = out or sys.stdout
-        self.sock = bind_udp(config.bind, config.port)
+        if getattr(config, "single_port", False):
+            if not shared_port_supported():
+                raise UserError("--single-port needs SO_REUSEPORT (Linux)")
+            bind_udp(config.bind, config.port).close()   # in use by anyone (even a shared socket): say so
+            self.sock = bind_udp(config.bind, config.port, shared=True)
+            config.session_ports = SharedPort(self.sock.getsockname()[1])
+        else:
+            self.sock = bind_udp(config.bind, config.port)
         self.port = self.sock.getsockname()[1]
         self.buffers = raise_buffers(self.sock, 4 * 1024 * 1024)
         self.sock.settimeout(0.2)
@@ -377,7 +403,7 @@ class UDPFileServer:
         if isinstance(message, Ping):
             self._answer_ping(message, peer, budget)
         elif isinstance(message, UdpHello):
-            self._hello(message, peer, budget)
+            self._hello(message, peer, budget, len(datagram))
         else:
             self._ignore(peer, "unexpected {} on the well-known port".format(message.VERB))
 
@@ -402,9 +428,10 @@ class UDPFileServer:
                                                            " ({} more not shown)".format(more) if more else ""))
             self.out.flush()
 
-    def _hello(self, hello, peer, budget):
-        """HELLO on the well-known port.  Without a valid token (RFC 9000 8.1) it gets
-        only a RETRY, within the 3x budget: no place, no session, no log line."""
+    def _hello(self, hello, peer, budget, size):
+        """HELLO (a datagram of *size* bytes) on the well-known port.  Without a valid token
+        (RFC 9000 8.1) it gets only a RETRY, if padded to HELLO_PADDED bytes and within the 3x
+        budget: no place, no session, no log line."""
         test = self._test
         session = None
         if test is not None:
@@ -413,6 +440,9 @@ class UDPFileServer:
         known = session is not None and hello.token is not None and hmac.compare_digest(hello.token, session.token)
         if not known and not self.tokens.check(hello.token, peer):
             self.counts["bad_token" if hello.token else "hello_without_token"] += 1
+            if size < UdpHello.PADDED:
+                self.counts["hello_not_padded"] += 1   # as QUIC drops short Initials: no answer at all
+                return
             if self._send_to(Retry(token=self.tokens.token_for(peer)), peer, budget):
                 self.counts["retry_sent"] += 1
             return
@@ -615,6 +645,8 @@ class ServerSession:
                     self._send(Wait(transfer=self.transfer, ready=test.gate.ready_count, clients=test.clients))
                 elif isinstance(message, ErrorMessage):
                     raise _Left("client gave up: {}".format(printable(message.reason, 80)))
+                elif isinstance(message, UdpHello) and not ready:
+                    self.offer()   # --single-port: the client's HELLOs reach the session; its FILE was lost
         except _Left as exc:
             test.gate.leave(ready)
             test.board.update(self.row, "left", printable(str(exc), 60))
@@ -996,6 +1028,9 @@ def build_parser():
         "udp/server.py", "UDP file-transfer server: sends a file from files/ to N clients at once in numbered "
         "datagrams (each client gets its own server port) and collects each client's verdict.", DEFAULT_PORT)
     add_udp_flags(parser, "server")
+    parser.add_argument("--single-port", action="store_true",
+                        help="keep every client's traffic on the well-known port (the sessions share it, Linux "
+                             "SO_REUSEPORT): for client firewalls (Windows) that drop answers from another port")
     hello = parser._option_string_actions.get("--hello-timeout")  # shared flag: say what it means for UDP
     if hello is not None:
         hello.help = ("seconds a client's session waits after FILE for the client's next datagram (READY, or the "
@@ -1014,6 +1049,7 @@ def main(argv=None, input_fn=None):
     """Command-line entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
     config = server_config_from_args(args)
+    config.single_port = args.single_port
     config.reliable = args.reliable
     config.rate = args.rate
     config.chunk_size = args.chunk_size
