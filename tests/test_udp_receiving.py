@@ -11,6 +11,7 @@ import hashlib
 import os
 import random
 import shutil
+import socket
 import sys
 import tempfile
 import tracemalloc
@@ -23,7 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from transfer.errors import TransferFailed  # noqa: E402
 from transfer.incoming import IncomingFile  # noqa: E402
 from udp.packets import End, ErrorMessage, Nack, decode_control, pack_data  # noqa: E402
-from udp.receiving import FEEDBACK_EVERY, ChunkRanges, ChunkStore, Reception  # noqa: E402
+from udp.receiving import FEEDBACK_EVERY, SCATTER_MIN, ChunkRanges, ChunkStore, Reception  # noqa: E402
+from udp.transport import DatagramReceiver  # noqa: E402
 
 SESSION = ("127.0.0.1", 40000)
 TRANSFER = 77
@@ -100,12 +102,13 @@ class Harness(unittest.TestCase):
         self.addCleanup(shutil.rmtree, str(self.root), True)
         self.nacks = []
 
-    def receive(self, data, chunk, batches, reliable=False, threaded=False, slots=4, idle=0.3, **kw):
-        """Run a Reception over *batches*; returns (reception, incoming)."""
+    def receive(self, data, chunk, batches, reliable=False, threaded=False, slots=4, idle=0.3, worker=False, **kw):
+        """Run a Reception over *batches* (then close the store); returns (reception, incoming)."""
         incoming = IncomingFile(self.root / "out.txt", len(data), hashlib.sha256(data).hexdigest(),
                                 threaded=threaded)
         self.addCleanup(incoming.discard)
-        store = ChunkStore(incoming, chunk, slots, 3 if threaded else 2, 5.0)
+        store = ChunkStore(incoming, chunk, slots, 3 if threaded or worker else 2, 5.0, worker=worker)
+        self.addCleanup(store.abandon)
         offer = SimpleNamespace(size=len(data), chunk=chunk, transfer=TRANSFER)
 
         def send_nack(missing, lost, progress):
@@ -113,6 +116,7 @@ class Harness(unittest.TestCase):
         reception = Reception(ScriptedReceiver(batches), SESSION, offer, store, reliable, idle, send_nack,
                               lambda got: None, lambda: None, **kw)
         reception.run()
+        store.close()
         return reception, incoming
 
     @staticmethod
@@ -131,10 +135,11 @@ class StoreAndReception(Harness):
         incoming.finish()
         self.assertEqual(Path(incoming.final_path).read_bytes(), self.DATA)
 
-    def test_in_order_gro_batches_both_hashing_modes(self):
-        for threaded in (False, True):
+    def test_in_order_gro_batches_one_two_and_three_threads(self):
+        for worker, threaded in ((False, False), (True, False), (True, True), (False, True)):
             datagrams = self.chunks_of(self.DATA, 300)
-            reception, incoming = self.receive(self.DATA, 300, split(datagrams, 7), threaded=threaded)
+            reception, incoming = self.receive(self.DATA, 300, split(datagrams, 7), threaded=threaded,
+                                               worker=worker)
             self.check_file(reception, incoming)
             self.assertEqual((reception.duplicates, reception.out_of_order, reception.gaps), (0, 0, 0))
             (self.root / "out.txt").unlink()
@@ -144,7 +149,7 @@ class StoreAndReception(Harness):
         self.assertEqual(len(datagrams[-1]), 12 + len(self.DATA) % 300)
         mixed = datagrams + datagrams[3:9]
         random.Random(8).shuffle(mixed)
-        reception, incoming = self.receive(self.DATA, 300, split(mixed, 5), threaded=True)
+        reception, incoming = self.receive(self.DATA, 300, split(mixed, 5), threaded=True, worker=True)
         self.check_file(reception, incoming)
         self.assertEqual(reception.duplicates, 6)
         self.assertGreater(reception.out_of_order, 0)
@@ -225,6 +230,49 @@ class Feedback(Harness):
         self.assertEqual(asked, set(range(100, 110)))
         received = self.nack_fields()
         self.assertLessEqual(max(b - a for a, b in zip([0] + received, received)), FEEDBACK_EVERY)
+
+
+class InPlace(Harness):
+    """Big datagrams on a real socket: the plain receiver puts each chunk's data straight into the run."""
+
+    def test_scatter_path_in_order_out_of_order_duplicates_and_junk(self):
+        chunk = SCATTER_MIN + 100
+        data = bytes(random.Random(3).getrandbits(8) for _ in range(chunk * 6 + 77))
+        datagrams = self.chunks_of(data, chunk)
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(rx.close)
+        rx.bind(("127.0.0.1", 0))
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2 * 1024 * 1024)
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(tx.close)
+        tx.connect(rx.getsockname())
+        junk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(junk.close)
+        receiver = DatagramReceiver(rx, gro=False)
+        if not receiver.can_scatter:
+            self.skipTest("no recvmsg_into here")
+        order = [0, 1, 3, 2, 2, 4, 5, 6]
+        for seq in order[:4]:
+            tx.send(datagrams[seq])
+        junk.sendto(datagrams[4], rx.getsockname())                 # right header, wrong source
+        tx.send(datagrams[4][:-1])                                   # one byte short
+        tx.send(b"\xd1" + bytes(chunk * 2))                          # longer than any chunk
+        for seq in order[4:]:
+            tx.send(datagrams[seq])
+        incoming = IncomingFile(self.root / "out.txt", len(data), hashlib.sha256(data).hexdigest(), threaded=False)
+        self.addCleanup(incoming.discard)
+        store = ChunkStore(incoming, chunk, 3, 2, 5.0, worker=True)
+        self.addCleanup(store.abandon)
+        reception = Reception(receiver, tx.getsockname(), SimpleNamespace(size=len(data), chunk=chunk,
+                                                                          transfer=TRANSFER),
+                              store, False, 1.0, lambda *a: None, lambda got: None, lambda: None)
+        self.assertTrue(reception._use_scatter())
+        reception.run()
+        store.close()
+        self.assertEqual(reception.ranges.missing_count, 0)
+        self.assertEqual((reception.duplicates, reception.out_of_order, reception.ignored), (1, 1, 3))
+        incoming.finish()
+        self.assertEqual(Path(incoming.final_path).read_bytes(), data)
 
 
 class BoundedMemory(Harness):

@@ -204,14 +204,15 @@ class PortablePaths(UDPHarness, unittest.TestCase):
         server = self.start_server(2, reliable=True, rate=8 * 1000 * 1000, chunk_size=16384)
         relay = UDPRelay(("127.0.0.1", server.port), loss=0.05, reorder=0.05, inject_garbage=True, seed=3)
         self.addCleanup(relay.close)
-        # the client's plain receive path (no GRO), hashing in the receiving thread
+        # the client's plain receive path (no GRO), receiving, writing and hashing in one thread
         result = self.run_clients(relay.port, 2, reliable=True, idle_timeout=5.0,
-                                  extra={"udp_gro": False, "udp_hash_thread": False})
+                                  extra={"udp_gro": False, "udp_threads": 1})
         self.wait_server()
         self.assert_all_verified(result, 2)
         for rec in result.records:
             self.assertGreaterEqual(rec.extra["ignored_datagrams"], UDPRelay.GARBAGE)
             self.assertEqual(rec.extra["io_path"], "recv=plain")
+            self.assertEqual(rec.extra["receive_threads"], 1)
 
 
 class BadInput(UDPHarness, unittest.TestCase):

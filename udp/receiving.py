@@ -20,10 +20,12 @@ handshake:
 
 import bisect
 import queue
+import struct
 import threading
 import time
 
 from transfer.errors import TransferFailed
+from transfer.hashing import BackgroundWorker
 from transfer.messages import ErrorMessage, printable
 from transfer.errors import ProtocolError
 from udp.packets import DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, VERSION, End, decode_control, format_ranges
@@ -35,6 +37,8 @@ RECEIVE_WAIT = 0.02          # longest wait for one receive: feedback and timers
 QUIET_NACK = 0.15            # reliable: no data for this long -> NACK everything missing (below the highest)
 STATUS_EVERY = 0.25          # progress line on the status board
 BATCH_BYTES = 1024 * 1024    # consecutive chunks gathered this much at a time, then written and hashed
+SCATTER_MIN = 16 * 1024      # datagram data of at least this many bytes is received in place (plain path)
+PREFIX_AND_SEQ = struct.Struct("!QI")   # the header read as (type, version, flags, transfer) + seq
 
 
 class ChunkRanges:
@@ -76,6 +80,15 @@ class ChunkRanges:
             ends.insert(i, seq + 1)
         self.count += 1
         return True
+
+    def add_run(self, seq, count):
+        """Record chunks seq .. seq+count-1, all above every chunk held so far."""
+        if self._ends and self._ends[-1] == seq:
+            self._ends[-1] = seq + count
+        else:
+            self._starts.append(seq)
+            self._ends.append(seq + count)
+        self.count += count
 
     def __contains__(self, seq):
         i = bisect.bisect_right(self._starts, seq)
@@ -142,11 +155,16 @@ class ChunkStore:
     """Writes chunk payloads into *incoming* (an ``IncomingFile``) at
     ``seq * chunk``, gathering consecutive ones in batch buffers of *slots*
     chunks.  A run ends (is written) when the next chunk does not follow,
-    when the buffer is full, and on ``flush``.  With a threaded file the
-    hasher reads the buffers themselves, so up to *buffers* of them are in
-    use; waiting longer than *stall* seconds for one is a TransferFailed."""
+    when the buffer is full, and on ``flush``.
 
-    def __init__(self, incoming, chunk, slots, buffers, stall):
+    Who writes: the receiving thread itself, or (*worker* True) one writer
+    thread per client that writes and hashes the runs while the receiving
+    thread goes back to its socket.  A threaded file (or the writer) reads
+    the buffers themselves, so up to *buffers* of them are in use; waiting
+    longer than *stall* seconds for one is a TransferFailed.  ``close``
+    waits for the writer; ``abandon`` stops it."""
+
+    def __init__(self, incoming, chunk, slots, buffers, stall, worker=False):
         self.incoming = incoming
         self.chunk = chunk
         self.slots = slots
@@ -155,11 +173,35 @@ class ChunkStore:
         self._pool = queue.Queue()
         for _ in range(buffers):
             self._pool.put(_Buffer(slots * chunk))
+        self._worker = BackgroundWorker(self._write, "udp-writer", max_pending=buffers) if worker else None
         self._buffer = self._take()
         self._slot = 0        # next free slot of the buffer
         self._base = 0        # seq of the current run's first chunk
         self._filled = 0      # chunks in the current run
         self._run_bytes = 0
+
+    def _write(self, item):
+        offset, piece, buffer = item
+        self.incoming.write_at(offset, piece, lambda _data: self._done(buffer))
+
+    def check(self):
+        """Raise the writer thread's error (disk full ...), if it had one."""
+        error = self._worker.error if self._worker is not None else None
+        if error is not None:
+            raise error if isinstance(error, TransferFailed) else TransferFailed(
+                "cannot write the received file: {!r}".format(error))
+
+    def close(self):
+        """Write what is left and wait for the writer; raise its error if any."""
+        self.flush()
+        if self._worker is not None and not self._worker.close(max(60.0, self.stall)):
+            raise TransferFailed("writing the received file stalled")
+        self.check()
+
+    def abandon(self):
+        """Stop the writer thread without caring about its result."""
+        if self._worker is not None:
+            self._worker.close(5.0)
 
     def _take(self):
         try:
@@ -186,6 +228,26 @@ class ChunkStore:
         if self._slot == self.slots:
             self.flush()
 
+    def run_space(self, seq):
+        """Where chunks seq, seq+1, ... may be copied to extend the current
+        run: (buffer view, byte offset, free slots); free 0 when *seq* does not
+        continue the run.  Follow the copy with ``extend``."""
+        if self._filled and seq != self._base + self._filled:
+            return None, 0, 0
+        if self._slot == self.slots:
+            self._retire()
+        if not self._filled:
+            self._base = seq
+        return self._buffer.view, self._slot * self.chunk, self.slots - self._slot
+
+    def extend(self, count, nbytes):
+        """*count* chunks (*nbytes* bytes) were copied where ``run_space`` said."""
+        self._slot += count
+        self._filled += count
+        self._run_bytes += nbytes
+        if self._slot == self.slots:
+            self.flush()
+
     def flush(self):
         """Write the current run (if any)."""
         if not self._filled:
@@ -197,7 +259,11 @@ class ChunkStore:
         self._filled = self._run_bytes = 0
         with self._lock:
             buffer.pending += 1
-        self.incoming.write_at(offset, piece, lambda _data: self._done(buffer))
+        if self._worker is None:
+            self.incoming.write_at(offset, piece, lambda _data: self._done(buffer))
+        else:
+            self.check()
+            self._worker.submit((offset, piece, buffer))
 
     def _done(self, buffer):
         with self._lock:
@@ -258,31 +324,77 @@ class Reception:
         self._last_heard = time.monotonic()
         self._last_status = 0.0
         self._unpack = HEADER.unpack_from
+        self._into = memoryview(bytearray(MIN_RECEIVE_BUFFER))     # batch receives
+        self._header = memoryview(bytearray(HEADER_SIZE))          # scatter receives: the header,
+        self._spill = memoryview(bytearray(MIN_RECEIVE_BUFFER))    # ... what does not fit a chunk,
+        self._spare = memoryview(bytearray(offer.chunk))          # ... the data when no slot is free
+        # a fresh (not resent) data datagram of this transfer starts with these 8 bytes
+        self._prefix = PREFIX_AND_SEQ.unpack(HEADER.pack(DATA_TYPE, VERSION, 0, self.transfer, 0))[0]
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self):
         """Receive until every chunk is in, END (raw), or *idle_timeout* of silence."""
-        into = memoryview(bytearray(MIN_RECEIVE_BUFFER))
-        recv_batch = self.receiver.recv_batch
         if self.first is not None:
             data, source = self.first
             self.first = None
             self._take([memoryview(data)], source)
+        receive_once = self._scatter_once if self._use_scatter() else self._batch_once
         while self.ranges.count < self.chunks and not (self.end_seen and not self.reliable):
-            datagrams, source = recv_batch(into, RECEIVE_WAIT)
+            heard = receive_once()
             now = time.monotonic()
-            if datagrams:
-                if not self._take(datagrams, source) and now - self._last_heard > self.idle_timeout:
-                    break    # nothing from the session for that long (a flood of strangers is no answer)
-            else:
+            if heard is None:
                 self.store.flush()   # quiet: write what the batch holds so the hash keeps up
+            elif not heard and now - self._last_heard > self.idle_timeout:
+                self.silent = True   # nothing from the session for that long (strangers are no answer)
+                break
             self._housekeeping(now)
-            if not datagrams and now - self._last_heard > self.idle_timeout:
+            if heard is None and now - self._last_heard > self.idle_timeout:
                 # silence means an empty socket: time spent away from it (a slow disk, a thread that
                 # waited for the CPU) is not the server's silence
-                self.silent = self.ranges.count < self.chunks
+                self.silent = True
                 break
+        self.silent = self.silent and self.ranges.count < self.chunks
         self.store.flush()
+
+    def _use_scatter(self):
+        """Big datagrams on the plain path are received in place (no copy); GRO batches are copied."""
+        return getattr(self.receiver, "can_scatter", False) and self.chunk >= SCATTER_MIN
+
+    def _batch_once(self):
+        """One receive of one or more datagrams: None on timeout, else whether they came from the session."""
+        datagrams, source = self.receiver.recv_batch(self._into, RECEIVE_WAIT)
+        if not datagrams:
+            return None
+        return self._take(datagrams, source)
+
+    def _scatter_once(self):
+        """One datagram received in place: its header into a small buffer, its
+        data straight into the next slot of the store's run (the usual case:
+        the next chunk, fresh and whole); anything else is put back together
+        and handled as in ``_batch_once``."""
+        nxt = self.highest + 1
+        view, position, free = self.store.run_space(nxt) if nxt <= self.last_seq else (None, 0, 0)
+        slot = view[position:position + self.chunk] if free else self._spare
+        header, spill = self._header, self._spill
+        count, source = self.receiver.recv_parts((header, slot, spill), RECEIVE_WAIT)
+        if count < 0:
+            return None
+        chunk = self.chunk
+        if free and count == chunk + HEADER_SIZE and source == self.session:
+            head, seq = PREFIX_AND_SEQ.unpack_from(header)
+            if head == self._prefix and seq == nxt:
+                self._last_heard = time.monotonic()
+                self.store.extend(1, chunk)
+                self._took_run(nxt, 1)
+                if self._since_feedback >= FEEDBACK_EVERY:
+                    self._feedback(time.monotonic(), True)
+                return True
+        datagram = bytes(header[:min(count, HEADER_SIZE)])
+        if count > HEADER_SIZE:
+            datagram += bytes(slot[:min(count - HEADER_SIZE, chunk)])
+        if count > HEADER_SIZE + chunk:
+            datagram += bytes(spill[:count - HEADER_SIZE - chunk])
+        return self._take([memoryview(datagram)], source)
 
     def _take(self, datagrams, source):
         """Handle one batch from *source*; False if it was not from the session."""
@@ -290,14 +402,67 @@ class Reception:
             self.ignored += len(datagrams)
             return False
         self._last_heard = time.monotonic()
-        for datagram in datagrams:
+        i, count = 0, len(datagrams)
+        while i < count:
+            taken = self._take_run(datagrams, i)
+            if self._since_feedback >= FEEDBACK_EVERY:
+                self._feedback(time.monotonic(), True)
+            if taken > i:
+                i = taken
+                continue
+            datagram = datagrams[i]
+            i += 1
             if len(datagram) >= HEADER_SIZE and datagram[0] == DATA_TYPE:
                 self._data(datagram)
-                if self._since_feedback >= FEEDBACK_EVERY:
-                    self._feedback(time.monotonic(), True)
             else:
                 self._control(datagram)
+            if self._since_feedback >= FEEDBACK_EVERY:
+                self._feedback(time.monotonic(), True)
         return True
+
+    def _take_run(self, datagrams, i):
+        """The fast path: datagrams[i:] that continue the sequence (fresh, full
+        size, next seq) are copied into the store's run with no per-datagram
+        bookkeeping; returns the index of the first one it did not take."""
+        nxt = self.highest + 1
+        limit = min(len(datagrams), i + FEEDBACK_EVERY - self._since_feedback, i + self.last_seq + 1 - nxt)
+        if limit <= i:
+            return i
+        view, position, free = self.store.run_space(nxt)
+        limit = min(limit, i + free)
+        chunk = self.chunk
+        full = chunk + HEADER_SIZE
+        prefix = self._prefix
+        unpack = PREFIX_AND_SEQ.unpack_from
+        start, first = i, nxt
+        while i < limit:
+            datagram = datagrams[i]
+            if len(datagram) != full:
+                break
+            head, seq = unpack(datagram)
+            if head != prefix or seq != nxt:
+                break
+            view[position:position + chunk] = datagram[HEADER_SIZE:]
+            position += chunk
+            nxt += 1
+            i += 1
+        taken = i - start
+        if taken:
+            self.store.extend(taken, taken * chunk)
+            self._took_run(first, taken)
+        return i
+
+    def _took_run(self, first, taken):
+        """Bookkeeping for *taken* fresh whole chunks from *first* on, stored in sequence."""
+        self.ranges.add_run(first, taken)
+        self.datagrams += taken
+        self._since_feedback += taken
+        self.bytes += taken * self.chunk
+        self.highest = first + taken - 1
+        self.last_rx = time.perf_counter()
+        if self.first_rx is None:
+            self.first_rx = self.last_rx
+            self.start_clock()
 
     def _data(self, datagram):
         """One data datagram: check it, count it, store it."""

@@ -18,8 +18,8 @@ Receiver (``DatagramReceiver``).  With GRO ("generic receive offload",
 a ``UDP_GRO`` control message gives their size (every one but the last has
 exactly that size).  ``recv_batch(into, timeout)`` returns them as separate
 memoryviews of *into*.  The plain path returns one datagram per call
-(``recvmsg_into`` where it exists, to see ``MSG_TRUNC``; ``recvfrom_into``
-on Windows, which has no ``recvmsg``).
+(``recvfrom_into``, which Windows has too; a datagram that fills the whole
+buffer counts as cut).
 
 Python 3.8 lacks the constants; the numbers are the kernel's ABI.  Each
 object falls back to the plain path on its first refusal (old kernel, a
@@ -235,6 +235,11 @@ class DatagramReceiver:
         else:
             self.io_path = "plain"
             self.fallback = reason
+            # one datagram per call: recvfrom_into is enough (and cheaper); *into* holds more than any
+            # datagram, so a full buffer means one was cut
+            self._recvmsg_into = None
+        # recv_parts: one datagram scattered over several buffers (header, data, ...): plain path, Unix
+        self.can_scatter = self.io_path == "plain" and hasattr(sock, "recvmsg_into")
 
     def recv_batch(self, into, timeout):
         """Wait up to *timeout* seconds (None: the socket's own) for datagrams.
@@ -284,6 +289,29 @@ class DatagramReceiver:
         datagrams = [view[offset:min(offset + segment, count)] for offset in range(0, count, segment)]
         self.datagrams += len(datagrams)
         return datagrams, source
+
+    def recv_parts(self, buffers, timeout):
+        """The plain path's zero-copy receive (only where ``can_scatter``):
+        one datagram spread over *buffers* in order (a header buffer, the
+        place its data belongs, a spill buffer).  Returns (bytes, source), or
+        (-1, None) on timeout or a network error; a datagram longer than all
+        *buffers* together is dropped and counted in ``truncated``."""
+        sock = self.sock
+        if timeout is not None and timeout != self._timeout:
+            sock.settimeout(max(timeout, 0.0001))
+            self._timeout = timeout
+        try:
+            count, _, flags, source = sock.recvmsg_into(buffers)
+        except socket.timeout:
+            return -1, None
+        except (ConnectionResetError, ConnectionRefusedError):
+            return -1, None
+        self.calls += 1
+        if flags & MSG_TRUNC:
+            self.truncated += 1
+            return -1, None
+        self.datagrams += 1
+        return count, source
 
 
 def io_path_text(sender=None, receiver=None):
