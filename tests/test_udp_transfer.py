@@ -25,7 +25,6 @@ from transfer import catalog  # noqa: E402
 from transfer.config import ClientConfig, ServerConfig  # noqa: E402
 from transfer.hashing import sha256_file  # noqa: E402
 from transfer.status import StatusBoard  # noqa: E402
-from udp import client as udp_client  # noqa: E402
 from udp import server as udp_server  # noqa: E402
 from udp.client import udp_run_client  # noqa: E402
 from udp.packets import Ping, Pong, decode_control  # noqa: E402

@@ -50,7 +50,7 @@ MAX_NACKS_PER_ROUND = 64         # NACK datagrams of one full round (the rest in
 REPORT_TRIES = 10                # REPORT is sent up to this many times until BYE ...
 REPORT_INTERVAL = 0.3            # ... this far apart
 RECV_BUFFER = 65536              # bigger than any datagram: an oversized one is seen, not truncated
-BATCH_BUFFERS = 16               # batch buffers of a client whose file hashes in its own thread
+BATCH_BUFFERS = 16               # batch buffers of a client with a writer thread (10 clients or fewer)
 
 
 def resolve(host, port):
@@ -135,7 +135,7 @@ class UDPClientSession:
             worker, hasher = receive_threads(self.config, self.clients)
             incoming = IncomingFile(final, self.offer.size, self.offer.sha256, threaded=hasher)
             # buffers are allocated before READY: at 700 MB/s the socket buffer fills in about 10 ms
-            self._store = make_store(incoming, self.offer, worker, self.config.timeout)
+            self._store = make_store(incoming, self.offer, worker, self.config.timeout, self.clients)
             rec.extra["receive_threads"] = 1 + worker + hasher
             self._ready()
             self._receive(incoming)
@@ -492,12 +492,15 @@ def receive_threads(config, clients):
     return threads >= 2, threads >= 3
 
 
-def make_store(incoming, offer, worker, stall):
-    """The ChunkStore for *offer*: 1 MiB batches (one chunk at least); 16 of
-    them for one writer thread's queue, 2 when the receiving thread writes."""
+def make_store(incoming, offer, worker, stall, clients):
+    """The ChunkStore for *offer* (one chunk per batch at least): with a
+    writer thread 16 batches of 1 MiB for a few clients, fewer and smaller
+    for many (25 clients: 3 of 256 KiB each), so the buffers of a run stay
+    near 64 MiB in all; 2 batches when the receiving thread writes."""
+    batch_bytes, buffers = (BATCH_BYTES, BATCH_BUFFERS) if clients <= 10 else (BATCH_BYTES // 4, max(3, 64 // clients))
     chunks = chunk_count(offer.size, offer.chunk)
-    slots = max(1, min(BATCH_BYTES // offer.chunk, chunks))
-    return ChunkStore(incoming, offer.chunk, slots, BATCH_BUFFERS if worker else 2, stall, worker=worker)
+    slots = max(1, min(batch_bytes // offer.chunk, chunks))
+    return ChunkStore(incoming, offer.chunk, slots, buffers if worker else 2, stall, worker=worker)
 
 
 def stop_gro(sock, receiver):

@@ -5,11 +5,12 @@ handshake:
   Its size follows the gaps actually seen, never the chunk count announced in
   ``FILE`` (a million 1-byte chunks cost nothing until they arrive).
 * ``ChunkStore``: places chunk payloads in the ``IncomingFile`` through 1 MiB
-  batch buffers, so consecutive chunks are written (and hashed) in one piece.
-  Hashing runs in the receiving thread (``threaded=False``: one thread per
-  client, the fastest with several clients) or in the file's hasher thread.
+  batch buffers, so consecutive chunks are written (and hashed) in one piece,
+  by the receiving thread itself or by one writer thread; the file hashes in
+  the thread that writes (``threaded=False``) or in its own hasher thread.
 * ``Reception``: the receive loop.  It takes batches of datagrams from a
-  ``udp.transport.DatagramReceiver`` (several per system call with UDP GRO),
+  ``udp.transport.DatagramReceiver`` (several per system call with UDP GRO;
+  big datagrams are received straight into the store's buffer instead),
   checks each header, hands data to the store, reacts to ``END``/``ERROR``,
   and asks the session for feedback (``NACK``) at least every
   ``FEEDBACK_EVERY`` data datagrams or ``FEEDBACK_PERIOD`` seconds while data
@@ -24,10 +25,9 @@ import struct
 import threading
 import time
 
-from transfer.errors import TransferFailed
+from transfer.errors import ProtocolError, TransferFailed
 from transfer.hashing import BackgroundWorker
 from transfer.messages import ErrorMessage, printable
-from transfer.errors import ProtocolError
 from udp.packets import DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, VERSION, End, decode_control, format_ranges
 from udp.transport import MIN_RECEIVE_BUFFER
 
@@ -38,6 +38,7 @@ QUIET_NACK = 0.15            # reliable: no data for this long -> NACK everythin
 STATUS_EVERY = 0.25          # progress line on the status board
 BATCH_BYTES = 1024 * 1024    # consecutive chunks gathered this much at a time, then written and hashed
 SCATTER_MIN = 16 * 1024      # datagram data of at least this many bytes is received in place (plain path)
+
 PREFIX_AND_SEQ = struct.Struct("!QI")   # the header read as (type, version, flags, transfer) + seq
 
 
@@ -288,9 +289,10 @@ class Reception:
 
     *offer* is the FILE (size, chunk, transfer); *store* a ChunkStore;
     *reliable* selects the NACK rounds; *idle_timeout* the silence that ends
-    it.  Hooks: ``send_nack(ranges_texts_source, lost, progress)`` sends
-    feedback (see ``UDPClientSession._nack``), ``on_status(text)`` shows
-    progress, ``start_clock()`` runs at the first data datagram.  The counters
+    it.  Hooks: ``send_nack(missing, lost, progress)`` sends feedback
+    (*missing*: inclusive (a, b) ranges to ask for, an iterator; see
+    ``UDPClientSession._nack``), ``on_status(bytes_received)`` shows progress,
+    ``start_clock()`` runs at the first data datagram.  The counters
     are attributes, up to date whenever ``run`` returns or raises."""
 
     def __init__(self, receiver, session, offer, store, reliable, idle_timeout, send_nack, on_status, start_clock,
