@@ -107,7 +107,8 @@ FIELDS = ["frame.number", "filelab.verb", "filelab.id", "filelab.total", "filela
           "filelab.seq", "filelab.type", "filelab.version", "filelab.flags", "filelab.flags.resent",
           "filelab.data_offset", "filelab.data_len", "filelab.field", "filelab.key", "filelab.padding",
           "filelab.gso_segments", "filelab.analysis.lost", "filelab.analysis.duplicate",
-          "filelab.analysis.out_of_order", "filelab.token", "_ws.expert.message", "_ws.col.Protocol",
+          "filelab.analysis.out_of_order", "filelab.token", "filelab.token.window", "filelab.pad",
+          "_ws.expert.message", "_ws.col.Protocol",
           "_ws.col.Info", "tcp.stream", "udp.srcport"]
 
 
@@ -198,6 +199,12 @@ class TcpConv:
 
 
 C_ADDR = ("127.0.0.1", 40001)
+
+
+def padded_hello(extra):
+    """A HELLO padded with pad=000... to exactly 1,024 bytes (udpsec's address validation)."""
+    head = "HELLO id=1 total=1 mode=raw" + extra + " pad="
+    return (head + "0" * (1023 - len(head)) + "\n").encode()
 SHA = hashlib.sha256(b"x").hexdigest()
 
 
@@ -310,6 +317,7 @@ class SyntheticUdpTests(unittest.TestCase):
     """UDP control and data datagrams written byte by byte: every message, loss, duplicates, GSO."""
 
     TID = 3046213377
+    TOKEN = "03b5ab6c" + "65b3a6f2d1c0e9b8a7f60514233241ab"
 
     @classmethod
     def setUpClass(cls):
@@ -352,9 +360,13 @@ class SyntheticUdpTests(unittest.TestCase):
         w.udp(sess, cli, "BYE transfer={} ok=1\n".format(tid).encode())
         w.udp(cli, sess, b"ERROR reason=disk%20full\n")
         w.udp(srv, cli, b"BUSY reason=busy\n")
-        # default port 5002: a handshake message of a newer protocol, decoded generically
-        w.udp(("127.0.0.1", 40200), ("127.0.0.1", 5002), b"HELLO id=1 total=1 mode=raw token=Zm9v%2Bbg\n")
-        w.udp(("127.0.0.1", 5002), ("127.0.0.1", 40200), b"RETRY token=Zm9v%2Bbg cookie=42\n")
+        # default port 5002: address validation (padded HELLO, RETRY, HELLO with the token), and a
+        # message of a newer protocol, decoded generically
+        other = ("127.0.0.1", 40200)
+        w.udp(other, ("127.0.0.1", 5002), padded_hello(""))
+        w.udp(("127.0.0.1", 5002), other, "RETRY token={}\n".format(cls.TOKEN).encode())
+        w.udp(other, ("127.0.0.1", 5002), padded_hello(" token=" + cls.TOKEN))
+        w.udp(("127.0.0.1", 5002), other, b"NEWVERB nonce=Zm9v%2Bbg cookie=42\n")
         w.close()
         cls.rows = ours(decode(cls.path, "filelab"))
         cls.verbs = by_verb(cls.rows)
@@ -366,7 +378,7 @@ class SyntheticUdpTests(unittest.TestCase):
 
     def test_every_udp_message(self):
         for verb in ("PING", "PONG", "HELLO", "FILE", "READY", "WAIT", "START", "NACK", "END", "REPORT", "BYE",
-                     "ERROR", "BUSY", "RETRY"):
+                     "ERROR", "BUSY", "RETRY", "NEWVERB"):
             self.assertIn(verb, self.verbs, verb)
         self.assertEqual(self.verbs["PING"][0]["filelab.seq"], ["1"])
         self.assertEqual(self.verbs["PONG"][0]["filelab.seq"], ["1"])
@@ -440,12 +452,25 @@ class SyntheticUdpTests(unittest.TestCase):
         short = [r for r in self.data_rows if r["filelab.data_len"] == ["7"]][0]
         self.assertTrue(any("should have 100" in m for m in short["_ws.expert.message"]))
 
-    def test_new_verb_on_default_port(self):
+    def test_address_validation_messages(self):
         retry = self.verbs["RETRY"][0]
-        self.assertEqual(retry["filelab.token"], ["Zm9v+bg"])
-        self.assertIn("cookie=42", retry["filelab.field"])
-        hello = [r for r in self.verbs["HELLO"] if r["filelab.token"]][0]
-        self.assertEqual(hello["filelab.token"], ["Zm9v+bg"])
+        self.assertEqual(retry["filelab.token"], [self.TOKEN])
+        self.assertEqual(retry["filelab.token.window"], [str(0x03b5ab6c)])
+        hellos = [r for r in self.verbs["HELLO"] if r["filelab.pad"]]
+        self.assertEqual(len(hellos), 2)
+        self.assertEqual(hellos[0]["filelab.token"], [])
+        self.assertEqual(hellos[1]["filelab.token"], [self.TOKEN])
+        for hello in hellos:
+            token = len(" token=" + self.TOKEN) if hello["filelab.token"] else 0
+            self.assertEqual(int(hello["filelab.pad"][0]) + len("HELLO id=1 total=1 mode=raw pad=\n") + token, 1024)
+            self.assertEqual(hello["filelab.padding"], [])
+            self.assertEqual(hello["filelab.mode"], ["raw"])
+
+    def test_new_verb_on_default_port(self):
+        row = self.verbs["NEWVERB"][0]
+        self.assertIn("cookie=42", row["filelab.field"])
+        self.assertIn("nonce=Zm9v+bg", row["filelab.field"])
+        self.assertTrue(any("not in this dissector's list" in m for m in row["_ws.expert.message"]))
 
 
 class UnrelatedTrafficTests(unittest.TestCase):

@@ -78,7 +78,14 @@ F.ok = ProtoField.bool("filelab.ok", "ok", base.NONE, nil, nil, "DONE/REPORT/BYE
 F.reason = ProtoField.string("filelab.reason", "reason", base.UNICODE, "BUSY/ERROR: reason (percent-decoded)")
 F.seq = ProtoField.uint32("filelab.seq", "seq", base.DEC, nil, nil,
     "Sequence number: chunk number of a data datagram, or PING/PONG seq")
-F.token = ProtoField.string("filelab.token", "token", base.ASCII, "UDP address-validation token")
+F.token = ProtoField.string("filelab.token", "token", base.ASCII,
+    "UDP address-validation token (RETRY, echoed in HELLO): 8 hex time window + 32 hex HMAC")
+F.token_window = ProtoField.uint32("filelab.token.window", "Time window", base.DEC, nil, nil,
+    "floor(unix time / 30) when the server made the token")
+F.token_time = ProtoField.absolute_time("filelab.token.time", "Window starts", base.UTC)
+F.token_mac = ProtoField.string("filelab.token.mac", "HMAC-SHA256 (first 16 bytes)", base.ASCII)
+F.pad = ProtoField.uint32("filelab.pad", "pad", base.DEC, nil, nil,
+    "HELLO padding: length of the run of zeros that makes the datagram 1,024 bytes")
 
 -- NACK ranges
 F.range = ProtoField.string("filelab.range", "Range", base.ASCII, "One inclusive chunk range of a NACK")
@@ -158,7 +165,7 @@ local KEYS = {
     ranges = { F.ranges, "r" }, elapsed_us = { F.elapsed_us, "u" }, highest = { F.highest, "u" },
     datagrams = { F.datagrams, "u" }, missing = { F.missing, "u" }, duplicates = { F.duplicates, "u" },
     out_of_order = { F.out_of_order, "u" }, ok = { F.ok, "b" }, reason = { F.reason, "s" },
-    seq = { F.seq, "u" }, token = { F.token, "s" },
+    seq = { F.seq, "u" }, token = { F.token, "t" }, pad = { F.pad, "p" },
 }
 local U32_KEYS = { id = true, total = true, clients = true, chunk = true, transfer = true, ready = true, seq = true }
 
@@ -172,7 +179,7 @@ local UDP_VERBS = {
     BUSY = { "reason" }, ERROR = { "reason" }, READY = { "transfer" }, WAIT = { "transfer", "ready", "clients" },
     START = { "transfer" }, NACK = { "transfer", "received", "lost" }, END = { "transfer", "chunks", "bytes" },
     REPORT = { "transfer", "bytes", "datagrams", "missing", "duplicates", "out_of_order", "sha256", "ok" },
-    BYE = { "transfer", "ok" }, PING = { "seq" }, PONG = { "seq" },
+    BYE = { "transfer", "ok" }, PING = { "seq" }, PONG = { "seq" }, RETRY = { "token" },
 }
 
 -- ---------------------------------------------------------------------------------- state
@@ -239,7 +246,9 @@ local function short(value, limit)
 end
 
 local function info_value(key, decoded)
-    if key == "sha256" and #decoded == 64 then return decoded:sub(1, 8) .. "..." end
+    if (key == "sha256" and #decoded == 64) or (key == "token" and #decoded == 40) then
+        return decoded:sub(1, 8) .. "..."
+    end
     local v = short(decoded)
     if v:find("[ ,=]") or v == "" then v = "'" .. v .. "'" end
     return v
@@ -371,6 +380,20 @@ local function dissect_line(lr, line, pinfo, tree, verbs, transport)
                                                 count == 1 and "" or "s"))
                 end
                 values[f.key] = f.value
+            elseif kind == "p" then
+                item = tree:add(field, r, #f.value)
+                item:set_text(string.format("pad: %d byte%s of '0'", #f.value, #f.value == 1 and "" or "s"))
+                values[f.key] = #f.value
+            elseif kind == "t" then
+                item = tree:add(field, r, f.value)
+                local window, mac = f.value:match("^(%x%x%x%x%x%x%x%x)(%x+)$")
+                if window then
+                    local w = tonumber(window, 16)
+                    item:add(F.token_window, r, w)
+                    item:add(F.token_time, r, NSTime.new(w * 30, 0)):set_generated()
+                    item:add(F.token_mac, r, mac)
+                end
+                values[f.key] = f.value
             else
                 item = tree:add(field, r, f.value)
                 values[f.key] = f.value
@@ -388,7 +411,11 @@ local function dissect_line(lr, line, pinfo, tree, verbs, transport)
             if not f.value_ok then item:add_proto_expert_info(E.malformed, "value is not percent-encoded correctly") end
         end
         item:add(F.key, lr(f.off, #f.key), f.key):set_hidden()
-        info[#info + 1] = f.key .. "=" .. info_value(f.key, f.value)
+        if f.key == "pad" then
+            info[#info + 1] = string.format("pad=(%d bytes)", #f.value)
+        else
+            info[#info + 1] = f.key .. "=" .. info_value(f.key, f.value)
+        end
     end
     for _, b in ipairs(parts.bad) do
         tree:add(F.field, lr(b.off, b.len), b.token):add_proto_expert_info(E.malformed, "token without '='")
