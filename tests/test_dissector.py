@@ -694,6 +694,37 @@ class RealCaptureTests(unittest.TestCase):
         self.assertEqual(sum(seen.values()), self.SIZE)
 
 
+class PrintedCommandTests(unittest.TestCase):
+    """scripts/pcap.py prints a tshark command line that really decodes the capture."""
+
+    def test_pcap_prints_a_working_command(self):
+        import contextlib
+        import io
+        import shlex
+        from scripts import pcap
+        with tempfile.TemporaryDirectory(prefix="test_dissector_") as tmp:
+            path = os.path.join(tmp, "a b.pcap")
+            w = PcapWriter(path)
+            w.udp(("127.0.0.1", 40000), ("127.0.0.1", 5002), b"PING seq=3\n")
+            w.close()
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                self.assertEqual(pcap.main([path]), 0)
+            line = [ln for ln in out.getvalue().splitlines() if ln.startswith("decode it: ")]
+            self.assertEqual(len(line), 1, out.getvalue())
+            command = line[0][len("decode it: "):]
+            self.assertEqual(command, pcap.tshark_command(path))
+            argv = shlex.split(command)
+            self.assertEqual(argv[:2], ["tshark", "-X"])
+            self.assertEqual(argv[2], "lua_script:" + str(DISSECTOR))
+            self.assertEqual(argv[-1], path)
+            skip_without_tshark(self)
+            done = subprocess.run([tshark_path()] + argv[1:] + ["-T", "fields", "-e", "filelab.verb", "-e", "filelab.seq"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TSHARK_TIMEOUT,
+                                  env=tshark_env())
+            self.assertEqual(done.stdout.decode().split(), ["PING", "3"], done.stderr[-500:])
+
+
 class PluginFolderTests(unittest.TestCase):
     """The file works from the personal Lua plugins folder too (no -X option)."""
 
