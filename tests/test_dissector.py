@@ -668,6 +668,14 @@ class RealCaptureTests(unittest.TestCase):
             self.assertIn(verb, verbs, verb)
         self.assertEqual(sorted(v for r in verbs["PING"] for v in r["filelab.seq"]), ["1", "2"])
         self.assertEqual(verbs["HELLO"][0]["filelab.mode"], ["reliable"])
+        if (ROOT / "udp" / "validation.py").exists():      # address validation: HELLO, RETRY, HELLO token=
+            self.assertIn("RETRY", verbs)
+            token = verbs["RETRY"][0]["filelab.token"][0]
+            self.assertRegex(token, r"^[0-9a-f]{40}$")
+            self.assertIn([token], [r["filelab.token"] for r in verbs["HELLO"]])
+        for hello in verbs["HELLO"]:
+            if hello["filelab.pad"]:                    # padded to 1,024 bytes, the pad shown as its length
+                self.assertEqual(hello["filelab.key"][-1], "pad")
         offer = verbs["FILE"][0]
         tid = offer["filelab.transfer"][0]
         chunk = int(offer["filelab.chunk"][0])

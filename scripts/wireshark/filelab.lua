@@ -147,13 +147,16 @@ local E = {
         expert.group.UNDECODED, expert.severity.NOTE),
     bad_length = ProtoExpert.new("filelab.expert.bad_length", "Data datagram length does not fit the chunk size",
         expert.group.PROTOCOL, expert.severity.WARN),
+    unknown_bytes = ProtoExpert.new("filelab.expert.unknown_bytes",
+        "Bytes that are neither a control line nor known file data (capture started mid-stream?)",
+        expert.group.UNDECODED, expert.severity.NOTE),
     unknown_datagram = ProtoExpert.new("filelab.expert.unknown_datagram", "Neither a control line nor a data datagram",
         expert.group.MALFORMED, expert.severity.WARN),
     error_msg = ProtoExpert.new("filelab.expert.error", "ERROR or BUSY message",
         expert.group.RESPONSE_CODE, expert.severity.NOTE),
 }
 p.experts = { E.lost, E.duplicate, E.out_of_order, E.malformed, E.missing, E.bad_value, E.unknown_verb,
-              E.truncated, E.bad_length, E.unknown_datagram, E.error_msg }
+              E.truncated, E.bad_length, E.unknown_datagram, E.error_msg, E.unknown_bytes }
 
 -- ---------------------------------------------------------------------------------- message catalogue
 -- key -> {field, kind}; kind: "u" (unsigned integer), "s" (text), "b" (0/1 flag), "r" (NACK ranges)
@@ -376,8 +379,9 @@ local function dissect_line(lr, line, pinfo, tree, verbs, transport)
                 local ok, count = pcall(add_ranges, item, r, f.value)
                 if ok then
                     item:add(F.nack_chunks, r, count):set_generated()
-                    item:set_text(string.format("ranges: %s (%d chunk%s)", short(f.value, 60), count,
-                                                count == 1 and "" or "s"))
+                    item:set_text(string.format("ranges: %s (%d chunk%s)",
+                                                f.value == "" and "(none: feedback only)" or short(f.value, 60),
+                                                count, count == 1 and "" or "s"))
                 end
                 values[f.key] = f.value
             elseif kind == "p" then
@@ -502,8 +506,8 @@ local function dissect_tcp(tvb, pinfo, tree)
             local st = tree:add(p, tvb(off, shown > 0 and shown or 0),
                 string.format("File-transfer lab protocol (TCP), file data: offset %d, %d bytes", roff, n))
             if shown > 0 then st:add(F.data, tvb(off, shown)) end
-            st:add(F.data_offset, tvb(off, shown > 0 and shown or 0), u64(roff))
-            st:add(F.data_len, tvb(off, shown > 0 and shown or 0), n)
+            st:add(F.data_offset, tvb(off, shown > 0 and shown or 0), u64(roff)):set_generated()
+            st:add(F.data_len, tvb(off, shown > 0 and shown or 0), n):set_generated()
             local file = tcp_files[key]
             if file then
                 st:add(F.file, file.name):set_generated()
@@ -543,7 +547,8 @@ local function dissect_tcp(tvb, pinfo, tree)
             if body == 0 or not tvb(off, 1):string():match("^[A-Z]$") then
                 -- not a control line (capture started mid-stream, or not ours): show the rest as is
                 local st = tree:add(p, tvb(off, caplen - off), "File-transfer lab protocol (TCP), unrecognised bytes")
-                st:add_proto_expert_info(E.malformed, "bytes that are neither a control line nor known file data")
+                st:add_proto_expert_info(E.unknown_bytes, "bytes that are neither a control line nor known file data " ..
+                                         "(the capture started after the DATA line?)")
                 set_info(pinfo, state, "[unrecognised bytes]")
                 return total
             end
