@@ -248,6 +248,8 @@ class SyntheticTcpTests(unittest.TestCase):
         v = TcpConv(w, ("127.0.0.1", 40003), ("127.0.0.1", 5001))
         v.send("c", b"HELLO id=1 total=1\n")
         v.send("s", b"FILE name=big.txt size=5 sha256=" + SHA.encode() + b" clients=1\n", snaplen=54 + 30)
+        v.send("c", b"READY\n")
+        v.send("s", b"DATA size=77\n" + b"z" * 77, snaplen=54 + 13)     # only the line was captured
         w.close()
         cls.rows = ours(decode(cls.path, "filelab"))
         cls.verbs = by_verb(cls.rows)
@@ -277,14 +279,14 @@ class SyntheticTcpTests(unittest.TestCase):
         self.assertEqual(done["filelab.verb"], ["DONE", "ERROR"])
 
     def test_split_line_reassembled_and_data_offsets(self):
-        data_rows = self.verbs["DATA"]
+        data_rows = [r for r in self.verbs["DATA"] if r["filelab.size"] == ["10240"]]
         self.assertEqual(len(data_rows), 1)
         self.assertEqual(data_rows[0]["filelab.size"], ["10240"])
         pieces = []
         for row in self.rows:
             for off, length in zip(row["filelab.data_offset"], row["filelab.data_len"]):
                 pieces.append((int(off), int(length)))
-        self.assertEqual(sorted(pieces), [(0, 1000), (1000, 5000), (6000, 4240)])
+        self.assertEqual(sorted(pieces), [(0, 77), (0, 1000), (1000, 5000), (6000, 4240)])
         bye = self.verbs["BYE"][0]
         self.assertEqual(bye["filelab.data_offset"], ["6000"])     # data and BYE share the segment
         self.assertEqual(bye["filelab.ok"], ["1"])
@@ -299,7 +301,13 @@ class SyntheticTcpTests(unittest.TestCase):
     def test_snaplen_cut_line(self):
         cut = [r for r in self.verbs["FILE"] if r["filelab.name"] == ["big.txt"]]
         self.assertEqual(len(cut), 1)
-        self.assertTrue(any("snapshot length" in m for m in cut[0]["_ws.expert.message"]))
+        self.assertEqual(cut[0]["filelab.size"], ["5"])
+        self.assertEqual(cut[0]["filelab.sha256"], [])          # the cut "sha2" is not a value
+        self.assertEqual(cut[0]["_ws.expert.message"], ["line cut short by the capture's snapshot length"])
+        data = [r for r in self.rows if r["frame.number"] and r["filelab.verb"] == ["DATA"] and r["filelab.size"] == ["77"]]
+        self.assertEqual(len(data), 1)
+        self.assertEqual((data[0]["filelab.data_offset"], data[0]["filelab.data_len"]), (["0"], ["77"]))
+        self.assertIn("file data not captured in full (snaplen)", data[0]["_ws.expert.message"])
 
     def test_display_filters(self):
         rows = ours(decode(self.path, 'filelab.verb == "FILE" && filelab.size == 10240'))

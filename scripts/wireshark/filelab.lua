@@ -319,14 +319,14 @@ local function add_ranges(tree, range, raw)
         local r = range(pos - 1, #item)
         if a then
             a, b = tonumber(a), tonumber(b)
-            local count = b - a + 1
+            local count = math.max(b - a + 1, 0)
             local ri = sub:add(F.range, r, item)
             ri:set_text(string.format("Range: %s (%d chunk%s)", item, count, count == 1 and "" or "s"))
+            if b < a then ri:add_proto_expert_info(E.bad_value, "range " .. item .. " ends before it starts") end
             ri:add(F.range_first, r, a)
             ri:add(F.range_last, r, b)
             ri:add(F.range_count, r, count):set_generated()
-            if b < a then ri:add_proto_expert_info(E.bad_value, "range " .. item .. " ends before it starts") end
-            total = total + math.max(count, 0)
+            total = total + count
         else
             sub:add(F.range, r, item):add_proto_expert_info(E.bad_value, "bad range " .. short(item, 30))
         end
@@ -336,8 +336,19 @@ end
 
 -- Decode one control line (tvb range `lr` without the newline, `line` its text) into `tree`.
 -- Returns parts (verb + fields) and a short Info text.
-local function dissect_line(lr, line, pinfo, tree, verbs, transport)
+local function dissect_line(lr, line, pinfo, tree, verbs, transport, cut)
     local parts = split_line(line)
+    if cut then
+        -- the last token is partial: shown as it is, never as a typed value or an error
+        local lf, lb = parts.fields[#parts.fields], parts.bad[#parts.bad]
+        if lb and (not lf or lb.off > lf.off) then
+            parts.bad[#parts.bad] = nil
+            parts.fields[#parts.fields + 1] = { key = lb.token, raw = "", value = "", off = lb.off, len = lb.len,
+                                                key_ok = true, value_ok = true, cut = true }
+        elseif lf then
+            lf.cut = true
+        end
+    end
     tree:add(F.line, lr, line)
     if not is_ascii(line) then
         tree:add_proto_expert_info(E.malformed, "line is not printable ASCII")
@@ -355,7 +366,11 @@ local function dissect_line(lr, line, pinfo, tree, verbs, transport)
         local r = lr(f.off, f.len)
         local known = KEYS[f.key]
         local item
-        if known and f.value_ok then
+        if f.cut then
+            item = tree:add(F.field, r, f.raw == "" and f.key or (f.key .. "=" .. f.value))
+            item:set_text(lr(f.off, f.len):string() .. "... [cut by the snapshot length]")
+            known = nil
+        elseif known and f.value_ok then
             local field, kind = known[1], known[2]
             if kind == "u" then
                 local n = parse_uint(f.value)
@@ -376,7 +391,8 @@ local function dissect_line(lr, line, pinfo, tree, verbs, transport)
                 end
             elseif kind == "r" then
                 item = tree:add(field, r, f.value)
-                local ok, count = pcall(add_ranges, item, r, f.value)
+                local vr = (#f.raw > 0) and lr(f.off + #f.key + 1, #f.raw) or r
+                local ok, count = pcall(add_ranges, item, vr, f.value)
                 if ok then
                     item:add(F.nack_chunks, r, count):set_generated()
                     item:set_text(string.format("ranges: %s (%d chunk%s)",
@@ -407,7 +423,7 @@ local function dissect_line(lr, line, pinfo, tree, verbs, transport)
                 item:set_text(f.key .. ": " .. f.value)
                 item:add_proto_expert_info(E.bad_value, "value of " .. f.key .. " does not parse: " .. short(f.value, 30))
             end
-        else
+        elseif not f.cut then
             item = tree:add(F.field, r, f.key .. "=" .. f.value)
             item:set_text(f.key .. ": " .. f.value)
             values[f.key] = f.value
@@ -425,7 +441,7 @@ local function dissect_line(lr, line, pinfo, tree, verbs, transport)
         tree:add(F.field, lr(b.off, b.len), b.token):add_proto_expert_info(E.malformed, "token without '='")
     end
     local required = verbs[verb]
-    if required then
+    if required and not cut then
         for _, key in ipairs(required) do
             if values[key] == nil then
                 tree:add_proto_expert_info(E.missing, verb .. " without " .. key .. "=")
@@ -503,11 +519,19 @@ local function dissect_tcp(tvb, pinfo, tree)
         if region then
             local n = math.min(region.size - roff, total - off)
             local shown = math.max(math.min(n, caplen - off), 0)
-            local st = tree:add(p, tvb(off, shown > 0 and shown or 0),
-                string.format("File-transfer lab protocol (TCP), file data: offset %d, %d bytes", roff, n))
-            if shown > 0 then st:add(F.data, tvb(off, shown)) end
-            st:add(F.data_offset, tvb(off, shown > 0 and shown or 0), u64(roff)):set_generated()
-            st:add(F.data_len, tvb(off, shown > 0 and shown or 0), n):set_generated()
+            local label = string.format("File-transfer lab protocol (TCP), file data: offset %d, %d bytes", roff, n)
+            local st
+            if shown > 0 then
+                local dr = tvb(off, shown)
+                st = tree:add(p, dr, label)
+                st:add(F.data, dr)
+                st:add(F.data_offset, dr, u64(roff)):set_generated()
+                st:add(F.data_len, dr, n):set_generated()
+            else
+                st = tree:add(p, label)
+                st:add(F.data_offset, u64(roff)):set_generated()
+                st:add(F.data_len, n):set_generated()
+            end
             local file = tcp_files[key]
             if file then
                 st:add(F.file, file.name):set_generated()
@@ -529,7 +553,7 @@ local function dissect_tcp(tvb, pinfo, tree)
                     -- cut by the snapshot length: decode what is there
                     local lr = tvb(off, caplen - off)
                     local st = tree:add(p, lr, "File-transfer lab protocol (TCP), line cut by snaplen")
-                    local _, _, text = dissect_line(lr, lr:string(), pinfo, st, TCP_VERBS, "tcp")
+                    local _, _, text = dissect_line(lr, lr:string(), pinfo, st, TCP_VERBS, "tcp", true)
                     st:add_proto_expert_info(E.truncated, "line cut short by the capture's snapshot length")
                     set_info(pinfo, state, text .. " [cut]")
                     return total
@@ -544,7 +568,8 @@ local function dissect_tcp(tvb, pinfo, tree)
             if body > 0 and tvb(off + body - 1, 1):uint() == 13 then body = body - 1 end
             local lr = tvb(off, math.max(body, 0))
             local line = body > 0 and lr:string() or ""
-            if body == 0 or not tvb(off, 1):string():match("^[A-Z]$") then
+            local first_word = line:match("^([^ ]*)") or ""
+            if body == 0 or not first_word:match("^[A-Z][A-Z0-9_]*$") or #first_word > 32 or not is_ascii(line) then
                 -- not a control line (capture started mid-stream, or not ours): show the rest as is
                 local st = tree:add(p, tvb(off, caplen - off), "File-transfer lab protocol (TCP), unrecognised bytes")
                 st:add_proto_expert_info(E.unknown_bytes, "bytes that are neither a control line nor known file data " ..
@@ -746,7 +771,7 @@ local function dissect_udp(tvb, pinfo, tree)
     if body > 0 and tvb(body - 1, 1):uint() == 13 then body = body - 1 end
     local st = tree:add(p, tvb(0, nl and (nl + 1) or linelen))
     local lr = tvb(0, body)
-    local parts, values, text = dissect_line(lr, lr:string(), pinfo, st, UDP_VERBS, "udp")
+    local parts, values, text = dissect_line(lr, lr:string(), pinfo, st, UDP_VERBS, "udp", not nl and caplen < total)
     st:append_text(" (UDP), " .. (parts.verb or "?"))
     if not nl then
         if caplen < total then
