@@ -315,6 +315,13 @@ class SyntheticTcpTests(unittest.TestCase):
         rows = ours(decode(self.path, "filelab.data_offset == 1000"))
         self.assertEqual([r["filelab.data_len"] for r in rows], [["5000"]])
 
+    def test_tshark_summary(self):
+        from scripts.wireshark import summary
+        got = summary.summarize(self.path)
+        self.assertEqual(got["messages"]["DATA"], 2)
+        self.assertEqual(got["tcp_file_bytes"], 10240 + 77)
+        self.assertEqual(got["data_datagrams"], 0)
+
     def test_two_pass_same_result(self):
         again = ours(decode(self.path, "filelab", two_pass=True))
         self.assertEqual([r["filelab.verb"] for r in again], [r["filelab.verb"] for r in self.rows])
@@ -459,6 +466,18 @@ class SyntheticUdpTests(unittest.TestCase):
     def test_bad_length_flagged(self):
         short = [r for r in self.data_rows if r["filelab.data_len"] == ["7"]][0]
         self.assertTrue(any("should have 100" in m for m in short["_ws.expert.message"]))
+
+    def test_tshark_summary(self):
+        from scripts.wireshark import summary
+        got = summary.summarize(self.path)
+        self.assertEqual(got["messages"]["HELLO"], 3)
+        self.assertEqual(got["messages"]["NACK"], 1)
+        self.assertEqual((got["data_datagrams"], got["resent"]), (15, 1))
+        self.assertEqual((got["seq_jumps"], got["seqs_skipped"], got["duplicates"], got["out_of_order"]), (1, 1, 2, 1))
+        t = got["transfers"][str(self.TID)]
+        self.assertEqual((t["name"], t["size"], t["chunk"], t["datagrams"], t["distinct_seqs"]),
+                         ("a b.txt", 1234, 100, 15, 13))
+        self.assertIn("UDP data datagrams: 15 (1 resent)", summary.format_summary(got))
 
     def test_address_validation_messages(self):
         retry = self.verbs["RETRY"][0]
