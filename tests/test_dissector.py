@@ -108,6 +108,7 @@ FIELDS = ["frame.number", "filelab.verb", "filelab.id", "filelab.total", "filela
           "filelab.data_offset", "filelab.data_len", "filelab.field", "filelab.key", "filelab.padding",
           "filelab.gso_segments", "filelab.analysis.lost", "filelab.analysis.duplicate",
           "filelab.analysis.out_of_order", "filelab.token", "filelab.token.window", "filelab.pad",
+          "filelab.request_in", "filelab.response_ms",
           "_ws.expert.message", "_ws.col.Protocol",
           "_ws.col.Info", "tcp.stream", "udp.srcport"]
 
@@ -411,6 +412,18 @@ class SyntheticUdpTests(unittest.TestCase):
         self.assertEqual(report["filelab.ok"], ["1"])
         self.assertEqual(self.verbs["ERROR"][0]["filelab.reason"], ["disk full"])
 
+    def test_answers_tied_to_requests(self):
+        frame = {v: rows[0]["frame.number"][0] for v, rows in self.verbs.items()}
+        for answer, request in (("PONG", "PING"), ("FILE", "HELLO"), ("WAIT", "READY"), ("START", "READY"),
+                                ("BYE", "REPORT")):
+            row = self.verbs[answer][0]
+            self.assertEqual(row["filelab.request_in"], [frame[request]], answer)
+            self.assertAlmostEqual(float(row["filelab.response_ms"][0]),
+                                   float(int(row["frame.number"][0]) - int(frame[request])), places=3)
+        retry = self.verbs["RETRY"][0]
+        padded = [r for r in self.verbs["HELLO"] if r["filelab.pad"]][0]
+        self.assertEqual(retry["filelab.request_in"], padded["frame.number"])
+
     def test_hello_padding(self):
         hello = self.verbs["HELLO"][0]
         self.assertEqual(hello["filelab.mode"], ["reliable"])
@@ -679,6 +692,8 @@ class RealCaptureTests(unittest.TestCase):
         self.assertEqual((done["filelab.bytes"], done["filelab.sha256"], done["filelab.ok"]),
                          ([str(self.SIZE)], [self.sha], ["1"]))
         self.assertEqual(verbs["BYE"][0]["filelab.ok"], ["1"])
+        self.assertEqual(verbs["FILE"][0]["filelab.request_in"], verbs["HELLO"][0]["frame.number"])
+        self.assertEqual(verbs["DATA"][0]["filelab.request_in"], verbs["READY"][0]["frame.number"])
         pieces = sorted((int(o), int(n)) for r in rows for o, n in zip(r["filelab.data_offset"], r["filelab.data_len"]))
         covered = 0
         for off, length in pieces:
@@ -694,6 +709,9 @@ class RealCaptureTests(unittest.TestCase):
         for verb in ("PING", "PONG", "HELLO", "FILE", "READY", "START", "NACK", "END", "REPORT", "BYE"):
             self.assertIn(verb, verbs, verb)
         self.assertEqual(sorted(v for r in verbs["PING"] for v in r["filelab.seq"]), ["1", "2"])
+        for pong in verbs["PONG"]:                      # the round trip of each ping
+            self.assertEqual(len(pong["filelab.request_in"]), 1)
+            self.assertGreater(float(pong["filelab.response_ms"][0]), 0)
         self.assertEqual(verbs["HELLO"][0]["filelab.mode"], ["reliable"])
         if (ROOT / "udp" / "validation.py").exists():      # address validation: HELLO, RETRY, HELLO token=
             self.assertIn("RETRY", verbs)

@@ -123,6 +123,12 @@ F.out_of_order_a = ProtoField.bool("filelab.analysis.out_of_order", "Out of orde
     "Seq below the highest seen so far, first time seen (a resend or a reordered datagram)")
 F.expected_seq = ProtoField.uint32("filelab.analysis.expected_seq", "Expected seq", base.DEC)
 
+-- request / answer pairs (HELLO -> FILE, READY -> START, PING -> PONG, ...)
+F.request_in = ProtoField.framenum("filelab.request_in", "Answer to the request in frame", base.NONE, nil, nil,
+    "The HELLO / READY / DONE / REPORT / PING this message answers")
+F.response_ms = ProtoField.double("filelab.response_ms", "Time since the request (ms)",
+    "Time from the request (its last repeat before this answer) to this answer; for PONG the ping's round trip")
+
 local field_list = {}
 for _, f in pairs(F) do field_list[#field_list + 1] = f end
 p.fields = field_list
@@ -192,9 +198,47 @@ local tcp_regions = {}   -- "stream:src:port" -> list of {start=raw seq, size=by
 local tcp_files = {}     -- "stream:src:port" -> {name=, size=, frame=} from FILE
 local seq_state = {}     -- "transfer|src>dst" -> {highest=, seen={seq=frame}}
 local seq_results = {}   -- "frame:index" -> analysis verdict of one data datagram
+local requests = {}      -- "client ip:port|kind" -> {frame=, time=} of the last request seen
+local answers = {}       -- "frame:verb" -> {frame=, ms=} for an answer
 
 function p.init()
     transfers, tcp_regions, tcp_files, seq_state, seq_results = {}, {}, {}, {}, {}
+    requests, answers = {}, {}
+end
+
+-- which request each answer belongs to (per transport)
+local ANSWERS = {
+    tcp = { FILE = "HELLO", BUSY = "HELLO", DATA = "READY", BYE = "DONE" },
+    udp = { FILE = "HELLO", RETRY = "HELLO", BUSY = "HELLO", WAIT = "READY", START = "READY", BYE = "REPORT",
+            PONG = "PING" },
+}
+local REQUESTS = { HELLO = true, READY = true, DONE = true, REPORT = true, PING = true }
+
+-- Remember requests, and tie an answer to the last request of its client (first pass; stored per frame).
+local function pair_messages(pinfo, tree, verb, values, transport)
+    local akey = tostring(pinfo.number) .. ":" .. verb
+    local found = answers[akey]
+    if found == nil and not pinfo.visited then
+        local suffix = ""
+        if verb == "PING" or verb == "PONG" then suffix = ":" .. tostring(values.seq) end
+        if REQUESTS[verb] then
+            local client = tostring(pinfo.src) .. ":" .. tostring(pinfo.src_port)
+            requests[client .. "|" .. verb .. suffix] = { frame = pinfo.number, time = pinfo.abs_ts }
+        end
+        local wanted = ANSWERS[transport][verb]
+        if wanted then
+            local client = tostring(pinfo.dst) .. ":" .. tostring(pinfo.dst_port)
+            local req = requests[client .. "|" .. wanted .. suffix]
+            if req then
+                found = { frame = req.frame, ms = (pinfo.abs_ts - req.time) * 1000 }
+            end
+        end
+        answers[akey] = found or false
+    end
+    if found then
+        tree:add(F.request_in, found.frame):set_generated()
+        tree:add(F.response_ms, found.ms):set_generated()
+    end
 end
 
 local f_tcp_seq_raw = Field.new("tcp.seq_raw")
@@ -451,6 +495,7 @@ local function dissect_line(lr, line, pinfo, tree, verbs, transport, cut)
     if verb == "ERROR" or verb == "BUSY" then
         tree:add_proto_expert_info(E.error_msg, verb .. ": " .. short(tostring(values.reason or ""), 80))
     end
+    if parts.verb_ok then pair_messages(pinfo, tree, verb, values, transport) end
     -- NACK feedback: the delivery rate it implies
     if verb == "NACK" and type(values.bytes) == "number" and type(values.elapsed_us) == "number"
             and values.elapsed_us > 0 then
