@@ -778,6 +778,23 @@ class PrintedCommandTests(unittest.TestCase):
             self.assertEqual(done.stdout.decode().split(), ["PING", "3"], done.stderr[-500:])
 
 
+class DecodeAsTests(unittest.TestCase):
+    """A port registered to another dissector: Decode As (tshark -d) hands it to filelab."""
+
+    def test_decode_as(self):
+        skip_without_tshark(self)
+        if 47000 not in registered_ports("udp"):
+            self.skipTest("udp port 47000 is not registered to another dissector in this tshark")
+        with tempfile.TemporaryDirectory(prefix="test_dissector_") as tmp:
+            path = os.path.join(tmp, "p.pcap")
+            w = PcapWriter(path)
+            w.udp(("127.0.0.1", 40100), ("127.0.0.1", 47000), b"PING seq=5\n")
+            w.close()
+            self.assertEqual(ours(decode(path)), [])                 # the other dissector took it
+            out = run_tshark(["-d", "udp.port==47000,filelab", "-r", path, "-T", "fields", "-e", "filelab.seq"])
+            self.assertEqual(out.split(), ["5"])
+
+
 class PluginFolderTests(unittest.TestCase):
     """The file works from the personal Lua plugins folder too (no -X option)."""
 
