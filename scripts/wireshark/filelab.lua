@@ -693,7 +693,8 @@ local function data_segments(tvb, total, caplen)
         local o = seg
         local list = { 0 }
         while o < total do
-            if o + HEADER_SIZE > caplen or tvb(o, 1):uint() ~= DATA_TYPE or tvb(o + 4, 4):uint() ~= transfer then
+            -- headers beyond the snapshot length cannot be checked (nor shown); the ones captured must match
+            if o + HEADER_SIZE <= caplen and (tvb(o, 1):uint() ~= DATA_TYPE or tvb(o + 4, 4):uint() ~= transfer) then
                 ok = false
                 break
             end
@@ -714,9 +715,13 @@ local function dissect_data(tvb, pinfo, tree, state)
         top:add(F.gso_segments, tvb(0, caplen), #offsets):set_generated()
     end
     local texts = {}
+    local uncaptured = 0
     for index, o in ipairs(offsets) do
-        local len = math.min(seg, total - o)
-        local shown = math.max(math.min(len, caplen - o), 0)
+      local len = math.min(seg, total - o)
+      local shown = math.max(math.min(len, caplen - o), 0)
+      if shown < HEADER_SIZE and index > 1 then
+        uncaptured = uncaptured + 1
+      else
         local st = top
         if #offsets > 1 then
             st = top:add(p, tvb(o, shown), "Data datagram " .. index)
@@ -781,6 +786,12 @@ local function dissect_data(tvb, pinfo, tree, state)
         texts[#texts + 1] = string.format("seq=%d", seq) .. tag
         st:append_text(string.format(" (UDP), data transfer=%d seq=%d len=%d%s", transfer, seq, datalen,
                                      resent and " resent" or ""))
+      end
+    end
+    if uncaptured > 0 then
+        top:add_proto_expert_info(E.truncated, string.format(
+            "%d of the %d datagrams in this record were not captured (snaplen)", uncaptured, #offsets))
+        texts[#texts + 1] = string.format("+%d not captured", uncaptured)
     end
     local transfer = tvb(4, 4):uint()
     if #offsets > 1 then
