@@ -778,6 +778,43 @@ class PrintedCommandTests(unittest.TestCase):
             self.assertEqual(done.stdout.decode().split(), ["PING", "3"], done.stderr[-500:])
 
 
+class RobustnessTests(unittest.TestCase):
+    """Garbage on the default ports never makes the Lua code fail (a Lua error shows in tshark's output)."""
+
+    def test_garbage_on_default_ports(self):
+        skip_without_tshark(self)
+        rnd = random.Random(2026)
+        pieces = [b"", b"\n", b"A", b"HELLO", b"HELLO id=1 total=x\n", b"FILE name=%zz size=-1 sha256= clients=0\n",
+                  b"NACK transfer=1 received=1 lost=1 ranges=9-2_x_4294967299-4294967300_\n",
+                  b"PING seq=99999999999999999999999\n", b"X" * 2000, b"lower case=1\n", b"BAD KEY=1 =2 a==\n",
+                  b"\xd1", b"\xd1\x01", b"\xd1\x02\x00\x00" + bytes(8), b"\xd1\x01\xff\xff" + bytes(200),
+                  b"DATA size=18446744073709551616\n", b"DONE bytes=1 sha256=zz ok=2\n", b"REPORT\r\n",
+                  b"HELLO id=1 total=1 pad=" + b"0" * 1100 + b"\n", b"RETRY token=nothex\n", b"END transfer=1\x00\n"]
+        for _ in range(60):
+            n = rnd.randint(1, 300)
+            if rnd.random() < 0.5:
+                pieces.append(bytes(rnd.getrandbits(8) for _ in range(n)))
+            else:
+                alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 =%_-\n\r"
+                pieces.append(bytes(rnd.choice(alphabet) for _ in range(n)))
+        with tempfile.TemporaryDirectory(prefix="test_dissector_") as tmp:
+            path = os.path.join(tmp, "garbage.pcap")
+            w = PcapWriter(path)
+            for piece in pieces:
+                w.udp(("127.0.0.1", 40000), ("127.0.0.1", 5002), piece)
+                w.udp(("127.0.0.1", 40000), ("127.0.0.1", 5002), piece, snaplen=42 + 7)
+            t = TcpConv(w, ("127.0.0.1", 40001), ("127.0.0.1", 5001))
+            t.send("s", b"DATA size=5000\n")
+            for piece in pieces:
+                if piece:
+                    t.send(rnd.choice("cs"), piece)
+            t.send("c", b"HELLO id=1 total=1\n", snaplen=54 + 3)
+            w.close()
+            for extra in ([], ["-2"], ["-V"]):
+                out = run_tshark(["-r", path] + extra)       # raises on a Lua error
+                self.assertTrue("FILELAB" in out or "File-transfer lab protocol" in out, extra)
+
+
 class DecodeAsTests(unittest.TestCase):
     """A port registered to another dissector: Decode As (tshark -d) hands it to filelab."""
 

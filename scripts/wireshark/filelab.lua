@@ -401,7 +401,7 @@ local function dissect_line(lr, line, pinfo, tree, verbs, transport, cut)
     local vi = tree:add(F.verb, lr(parts.verb_off or 0, #verb), verb)
     if not parts.verb_ok then
         vi:add_proto_expert_info(E.malformed, "bad verb " .. short(verb, 32))
-    elseif not verbs[verb] then
+    elseif not verbs[verb] and not (cut and #parts.fields == 0 and #parts.bad == 0) then
         vi:add_proto_expert_info(E.unknown_verb, "verb " .. verb .. " is not in this dissector's list; fields shown generically")
     end
     local info = { verb }
