@@ -832,6 +832,22 @@ class DecodeAsTests(unittest.TestCase):
             self.assertEqual(out.split(), ["5"])
 
 
+class PortPreferenceTests(unittest.TestCase):
+    """The TCP/UDP port preferences move the registration (Edit > Preferences, or tshark -o)."""
+
+    def test_tcp_port_preference(self):
+        skip_without_tshark(self)
+        with tempfile.TemporaryDirectory(prefix="test_dissector_") as tmp:
+            path = os.path.join(tmp, "p.pcap")
+            w = PcapWriter(path)
+            t = TcpConv(w, ("127.0.0.1", 40001), ("127.0.0.1", 6001))
+            t.send("c", b"WHATEVER x=1\n")               # unknown verb: no heuristic takes it
+            w.close()
+            self.assertEqual(ours(decode(path)), [])
+            out = run_tshark(["-o", "filelab.tcp_port:6001", "-r", path, "-T", "fields", "-e", "filelab.verb"])
+            self.assertEqual(out.split(), ["WHATEVER"])
+
+
 class PluginFolderTests(unittest.TestCase):
     """The file works from the personal Lua plugins folder too (no -X option)."""
 
