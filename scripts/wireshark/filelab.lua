@@ -706,6 +706,74 @@ local function data_segments(tvb, total, caplen)
     return offsets, (#offsets > 1) and seg or total
 end
 
+-- one data datagram (header, chunk, analysis) at offset o of the record; returns its Info text
+local function dissect_one(tvb, pinfo, top, multi, index, o, len, shown)
+    local st = top
+    if multi then
+        st = top:add(p, tvb(o, shown), "Data datagram " .. index)
+    end
+    local transfer = tvb(o + 4, 4):uint()
+    local seq = tvb(o + 8, 4):uint()
+    local flags = tvb(o + 2, 2):uint()
+    local resent = (flags % 2) == 1
+    st:add(F.type, tvb(o, 1))
+    local vi = st:add(F.version, tvb(o + 1, 1))
+    if tvb(o + 1, 1):uint() ~= 1 then vi:add_proto_expert_info(E.bad_value, "unknown version") end
+    local fi = st:add(F.flags, tvb(o + 2, 2))
+    fi:add(F.flag_resent, tvb(o + 2, 2))
+    fi:add(F.flag_reserved, tvb(o + 2, 2))
+    if resent then fi:append_text(" (resent)") end
+    st:add(F.transfer, tvb(o + 4, 4))
+    st:add(F.seq, tvb(o + 8, 4))
+    local datalen = len - HEADER_SIZE
+    local info = transfers[transfer]
+    if datalen > 0 and shown > HEADER_SIZE then
+        st:add(F.data, tvb(o + HEADER_SIZE, shown - HEADER_SIZE))
+    end
+    st:add(F.data_len, tvb(o, math.min(shown, HEADER_SIZE)), datalen):set_generated()
+    if info and info.chunk then
+        st:add(F.data_offset, tvb(o, math.min(shown, HEADER_SIZE)), u64(seq * info.chunk)):set_generated()
+        if info.name then st:add(F.file, info.name):set_generated() end
+        st:add(F.file_frame, info.frame):set_generated()
+        if info.size then
+            local chunks = math.ceil(info.size / info.chunk)
+            local want = (seq < chunks) and math.min(info.chunk, info.size - seq * info.chunk) or nil
+            if want == nil then
+                st:add_proto_expert_info(E.bad_length, string.format("seq %d is beyond the last chunk (%d)", seq, chunks - 1))
+            elseif want ~= datalen then
+                st:add_proto_expert_info(E.bad_length, string.format("%d data bytes, chunk %d should have %d", datalen, seq, want))
+            end
+        end
+    end
+    if shown < len then st:add_proto_expert_info(E.truncated, "datagram not captured in full (snaplen)") end
+    local verdict = analyse_seq(pinfo, index, transfer, seq)
+    if verdict then
+        if verdict.duplicate then
+            st:add(F.duplicate, verdict.duplicate):set_generated()
+            st:add_proto_expert_info(E.duplicate, string.format(
+                "duplicate: seq %d of transfer %d already seen in frame %d%s", seq, transfer, verdict.duplicate,
+                resent and " (a resent copy)" or ""))
+        elseif verdict.lost then
+            st:add(F.expected_seq, verdict.expected):set_generated()
+            st:add(F.lost_seqs, verdict.lost):set_generated()
+            st:add_proto_expert_info(E.lost, string.format(
+                "sequence jump: expected seq %d, got %d; %d datagram(s) not seen (%s)", verdict.expected, seq,
+                verdict.lost, verdict.from == verdict.to and tostring(verdict.from)
+                or (verdict.from .. "-" .. verdict.to)))
+        elseif verdict.out_of_order then
+            st:add(F.out_of_order_a, true):set_generated()
+            st:add_proto_expert_info(E.out_of_order, string.format(
+                "seq %d below the highest seen so far%s", seq, resent and " (resent chunk)" or ""))
+        end
+    end
+    local tag = resent and " resent" or ""
+    if verdict and verdict.duplicate then tag = tag .. " [dup]" end
+    if verdict and verdict.lost then tag = tag .. " [jump +" .. verdict.lost .. "]" end
+    st:append_text(string.format(" (UDP), data transfer=%d seq=%d len=%d%s", transfer, seq, datalen,
+                                 resent and " resent" or ""))
+    return string.format("seq=%d", seq) .. tag
+end
+
 local function dissect_data(tvb, pinfo, tree, state)
     local total = tvb:reported_len()
     local caplen = tvb:len()
@@ -717,76 +785,13 @@ local function dissect_data(tvb, pinfo, tree, state)
     local texts = {}
     local uncaptured = 0
     for index, o in ipairs(offsets) do
-      local len = math.min(seg, total - o)
-      local shown = math.max(math.min(len, caplen - o), 0)
-      if shown < HEADER_SIZE and index > 1 then
-        uncaptured = uncaptured + 1
-      else
-        local st = top
-        if #offsets > 1 then
-            st = top:add(p, tvb(o, shown), "Data datagram " .. index)
+        local len = math.min(seg, total - o)
+        local shown = math.max(math.min(len, caplen - o), 0)
+        if shown < HEADER_SIZE and index > 1 then
+            uncaptured = uncaptured + 1
+        else
+            texts[#texts + 1] = dissect_one(tvb, pinfo, top, #offsets > 1, index, o, len, shown)
         end
-        local transfer = tvb(o + 4, 4):uint()
-        local seq = tvb(o + 8, 4):uint()
-        local flags = tvb(o + 2, 2):uint()
-        local resent = (flags % 2) == 1
-        st:add(F.type, tvb(o, 1))
-        local vi = st:add(F.version, tvb(o + 1, 1))
-        if tvb(o + 1, 1):uint() ~= 1 then vi:add_proto_expert_info(E.bad_value, "unknown version") end
-        local fi = st:add(F.flags, tvb(o + 2, 2))
-        fi:add(F.flag_resent, tvb(o + 2, 2))
-        fi:add(F.flag_reserved, tvb(o + 2, 2))
-        if resent then fi:append_text(" (resent)") end
-        st:add(F.transfer, tvb(o + 4, 4))
-        st:add(F.seq, tvb(o + 8, 4))
-        local datalen = len - HEADER_SIZE
-        local info = transfers[transfer]
-        if datalen > 0 and shown > HEADER_SIZE then
-            st:add(F.data, tvb(o + HEADER_SIZE, shown - HEADER_SIZE))
-        end
-        st:add(F.data_len, tvb(o, math.min(shown, HEADER_SIZE)), datalen):set_generated()
-        if info and info.chunk then
-            st:add(F.data_offset, tvb(o, math.min(shown, HEADER_SIZE)), u64(seq * info.chunk)):set_generated()
-            if info.name then st:add(F.file, info.name):set_generated() end
-            st:add(F.file_frame, info.frame):set_generated()
-            if info.size then
-                local chunks = math.ceil(info.size / info.chunk)
-                local want = (seq < chunks) and math.min(info.chunk, info.size - seq * info.chunk) or nil
-                if want == nil then
-                    st:add_proto_expert_info(E.bad_length, string.format("seq %d is beyond the last chunk (%d)", seq, chunks - 1))
-                elseif want ~= datalen then
-                    st:add_proto_expert_info(E.bad_length, string.format("%d data bytes, chunk %d should have %d", datalen, seq, want))
-                end
-            end
-        end
-        if shown < len then st:add_proto_expert_info(E.truncated, "datagram not captured in full (snaplen)") end
-        local verdict = analyse_seq(pinfo, index, transfer, seq)
-        if verdict then
-            if verdict.duplicate then
-                st:add(F.duplicate, verdict.duplicate):set_generated()
-                st:add_proto_expert_info(E.duplicate, string.format(
-                    "duplicate: seq %d of transfer %d already seen in frame %d%s", seq, transfer, verdict.duplicate,
-                    resent and " (a resent copy)" or ""))
-            elseif verdict.lost then
-                st:add(F.expected_seq, verdict.expected):set_generated()
-                st:add(F.lost_seqs, verdict.lost):set_generated()
-                st:add_proto_expert_info(E.lost, string.format(
-                    "sequence jump: expected seq %d, got %d; %d datagram(s) not seen (%s)", verdict.expected, seq,
-                    verdict.lost, verdict.from == verdict.to and tostring(verdict.from)
-                    or (verdict.from .. "-" .. verdict.to)))
-            elseif verdict.out_of_order then
-                st:add(F.out_of_order_a, true):set_generated()
-                st:add_proto_expert_info(E.out_of_order, string.format(
-                    "seq %d below the highest seen so far%s", seq, resent and " (resent chunk)" or ""))
-            end
-        end
-        local tag = resent and " resent" or ""
-        if verdict and verdict.duplicate then tag = tag .. " [dup]" end
-        if verdict and verdict.lost then tag = tag .. " [jump +" .. verdict.lost .. "]" end
-        texts[#texts + 1] = string.format("seq=%d", seq) .. tag
-        st:append_text(string.format(" (UDP), data transfer=%d seq=%d len=%d%s", transfer, seq, datalen,
-                                     resent and " resent" or ""))
-      end
     end
     if uncaptured > 0 then
         top:add_proto_expert_info(E.truncated, string.format(
