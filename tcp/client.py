@@ -19,14 +19,14 @@ import threading
 import time
 
 from transfer.cli import run_main
-from transfer.client_app import ask_missing_settings, failure_reason, print_client_summary, run_client
+from transfer.client_app import (ask_missing_settings, failure_reason, print_client_summary, received_path,
+                                 run_client)
 from transfer.config import client_config_from_args, client_parser
 from transfer.errors import ProtocolError, TransferFailed
 from transfer.hashing import BufferPool
 from transfer.incoming import IncomingFile
 from transfer.messages import (Busy, Bye, DataHeader, Done, ErrorMessage, FileOffer, Hello, LineReader, Ready,
                                close_quietly, printable, send_message)
-from transfer.paths import received_file_name
 from transfer.prompts import Prompter
 from transfer.records import ConnectionRecord
 from transfer.status import progress_detail
@@ -82,7 +82,7 @@ class TCPClientSession:
             header = self._expect(reader, DataHeader)
             if header.size != self.offer.size:
                 raise ProtocolError("DATA size {} differs from FILE size {}".format(header.size, self.offer.size))
-            final = os.path.join(self.config.received_dir, received_file_name(rec.client_id, self.clients))
+            final = received_path(self.config, rec.client_id, self.offer)
             incoming = IncomingFile(final, self.offer.size, self.offer.sha256)
             self._receive(reader.take_buffered(), incoming)
             self._finish(reader, incoming)

@@ -171,7 +171,14 @@ class Programs(unittest.TestCase):
         server.stdin.flush()
         code, out, err = support.finish(server, 30)
         self.assertEqual(code, 0, err)
-        self.assertEqual(out.count("ping from 127.0.0.1:"), 3)
+        # pings at the menu never print over the prompt: they go to the between-tests log, and one line
+        # on exit says how many there were and where
+        self.assertNotIn("ping from", out)
+        self.assertIn("File to send (number or name, q to quit): ", out)
+        self.assertRegex(out, r"between tests: 3 ping \(logged in .*-between-tests\.txt\)")
+        side = sorted((self.lab.logs / "udp-server").glob("*-between-tests.txt"))
+        self.assertEqual(len(side), 1)
+        self.assertEqual(side[0].read_text().count("ping from 127.0.0.1:"), 3)
         # nobody there: exit 1, still a summary
         done = support.run([support.PYTHON, UDP_CLIENT, "--ping", "--host", "127.0.0.1", "--port", port,
                             "--count", "2", "--interval", "0.2"], timeout=30)

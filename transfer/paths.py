@@ -20,3 +20,13 @@ def resolve_dir(value, default):
 def received_file_name(client_id, clients):
     """The lab's name for client *client_id*'s copy in a test of *clients* clients."""
     return "Cliente{}-Prueba-{}.txt".format(client_id, clients)
+
+
+def display_path(path):
+    """*path* as a person should read it: relative to the project root when it is
+    inside it (``files/100MB.txt``), else in full (``/srv/lab/100MB.txt``)."""
+    path = Path(os.path.abspath(str(path)))
+    try:
+        return path.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)

@@ -21,13 +21,13 @@ import threading
 import time
 
 from transfer.cli import run_main
-from transfer.client_app import ask_missing_settings, failure_reason, print_client_summary, run_client
+from transfer.client_app import (ask_missing_settings, failure_reason, print_client_summary, received_path,
+                                 run_client)
 from transfer.config import client_config_from_args, client_parser, positive_int, seconds
 from transfer.errors import ProtocolError, TransferFailed
 from transfer.hashing import BackgroundWorker
 from transfer.incoming import IncomingFile
 from transfer.messages import MAX_LINE, Busy, ErrorMessage, printable
-from transfer.paths import received_file_name
 from transfer.prompts import Prompter
 from transfer.records import ConnectionRecord
 from transfer.status import progress_detail
@@ -127,7 +127,7 @@ class UDPClientSession:
             self._open_and_hello()
             self.handshake_done.set()
             self._wait_for_go()
-            final = os.path.join(self.config.received_dir, received_file_name(rec.client_id, self.clients))
+            final = received_path(self.config, rec.client_id, self.offer)
             incoming = IncomingFile(final, self.offer.size, self.offer.sha256)
             # buffers are allocated before READY: at 700 MB/s the socket buffer fills in about 10 ms
             batch_bytes, buffers = batch_plan(self.clients)

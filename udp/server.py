@@ -30,6 +30,7 @@ from transfer.gate import TestGate
 from transfer.messages import Busy, ErrorMessage, printable
 from transfer.records import ConnectionRecord
 from transfer.server_app import TestOutcome, run_server_program, wait_for_test
+from transfer.sidelog import SideLines
 from transfer.status import progress_detail
 from transfer.testlog import TestLog
 from transfer.units import parse_size
@@ -215,6 +216,7 @@ class UDPFileServer:
         self.sock.settimeout(0.2)
         self.ignored = 0
         self.pings = 0
+        self.side = SideLines(config.logs_dir, "udp", config.quiet)  # pings and strays: never over the menu
         self._test = None
         self._closed = threading.Event()
         self._listener = threading.Thread(target=self._listen, name="udp-listener", daemon=True)
@@ -235,6 +237,7 @@ class UDPFileServer:
         rcvbuf, sndbuf = raise_buffers(probe)
         probe.close()
         test = UDPTest(self, entry, clients, test_log, board)
+        self._print_side_summary()
         test_log.begin(test.mode, entry.name, entry.size, sha256, clients, {
             "chunk_size": test.chunk + HEADER_SIZE, "chunk_data": test.chunk, "chunks": test.chunks,
             "rate": test.rate, "rate_given": cfg.rate is not None, "adaptive_rate": test.mode == "reliable",
@@ -294,6 +297,8 @@ class UDPFileServer:
             test.ignored += 1
             if test.ignored <= EVENTS_LOGGED:
                 test.log.add_event("ignored", address_text(peer), detail)
+        else:
+            self.side.add("ignored", address_text(peer), detail)
 
     def _dispatch(self, datagram, peer):
         if not datagram or is_data(datagram):
@@ -315,11 +320,8 @@ class UDPFileServer:
         self.pings += 1
         send_control(self.sock, Pong(seq=ping.seq), peer)
         test = self._test
-        if test is not None:
-            test.log.add_event("ping", address_text(peer), "PING seq={}".format(ping.seq))
-        if not self.config.quiet:
-            self.out.write("ping from {} seq={}\n".format(address_text(peer), ping.seq))
-            self.out.flush()
+        self.side.add("ping", address_text(peer), "PING seq={}".format(ping.seq),
+                      test.log if test is not None else None, test.board if test is not None else None)
 
     def _hello(self, hello, peer):
         test = self._test
@@ -365,6 +367,14 @@ class UDPFileServer:
         except OSError:
             pass
         self._listener.join(1.0)
+        self._print_side_summary()
+        self.side.close()
+
+    def _print_side_summary(self):
+        line = self.side.summary()
+        if line and not self.config.quiet:
+            self.out.write(line + "\n")
+            self.out.flush()
 
 
 class _Left(Exception):
