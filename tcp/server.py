@@ -27,6 +27,7 @@ from transfer.records import ConnectionRecord
 from transfer.server_app import TestOutcome, run_server_program, wait_for_test
 from transfer.status import progress_detail
 from transfer.testlog import TestLog
+from transfer.text import host_port
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def bind_listener(bind, port, backlog):
         sock.close()
         if getattr(exc, "errno", None) in (98, 48, 10048):
             raise UserError("port {} is already in use on {} (choose another with --port)".format(port, bind))
-        raise UserError("cannot listen on {}:{}: {}".format(bind, port, exc.strerror or exc))
+        raise UserError("cannot listen on {}: {}".format(host_port(bind, port), exc.strerror or exc))
     return sock
 
 
@@ -166,7 +167,7 @@ class TCPFileServer:
 
     # -- one connection --------------------------------------------------------------
     def _handle(self, test, conn, peer):
-        peer_text = "{}:{}".format(peer[0], peer[1])
+        peer_text = host_port(peer[0], peer[1])
         test.track(conn)
         rec = None
         try:

@@ -31,6 +31,7 @@ from transfer.messages import MAX_LINE, Busy, ErrorMessage, printable
 from transfer.prompts import Prompter
 from transfer.records import ConnectionRecord
 from transfer.status import progress_detail
+from transfer.text import host_port
 from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MAX_SEQ, NACK_RANGES_BUDGET,
                          VERSION, End, Nack,
                          Report, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait, chunk_count, decode_control,
@@ -123,7 +124,7 @@ class UDPClientSession:
         rec = self.record
         incoming = None
         try:
-            self._state("connecting", "{}:{}".format(self.config.host, self.config.port))
+            self._state("connecting", host_port(self.config.host, self.config.port))
             self._open_and_hello()
             self.handshake_done.set()
             self._wait_for_go()
@@ -672,7 +673,7 @@ def udp_run_client(config, prompter=None):
     return run_client(config, UDPClientSession, "udp", mode,
                       settings={"timeout": config.timeout, "handshake_timeout": config.handshake_timeout,
                                 "idle_timeout": config.idle_timeout or DEFAULT_IDLE_TIMEOUT, "reliable":
-                                config.reliable, "server": "{}:{}".format(config.host, config.port)},
+                                config.reliable, "server": host_port(config.host, config.port)},
                       prompter=prompter)
 
 

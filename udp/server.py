@@ -33,6 +33,7 @@ from transfer.server_app import TestOutcome, run_server_program, wait_for_test
 from transfer.sidelog import SideLines
 from transfer.status import progress_detail
 from transfer.testlog import TestLog
+from transfer.text import host_port
 from transfer.units import parse_size
 from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MIN_DATAGRAM, VERSION, End, Nack,
                          Ping, Pong, Report, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait, address_text,
@@ -112,7 +113,7 @@ def bind_udp(bind, port):
         sock.close()
         if getattr(exc, "errno", None) in (98, 48, 10048):
             raise UserError("UDP port {} is already in use on {} (choose another with --port)".format(port, bind))
-        raise UserError("cannot bind UDP {}:{}: {}".format(bind, port, exc.strerror or exc))
+        raise UserError("cannot bind UDP {}: {}".format(host_port(bind, port), exc.strerror or exc))
     ignore_connreset(sock)
     return sock
 
