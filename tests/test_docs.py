@@ -4,7 +4,6 @@ fields are the real ones, the report path is the benchmark's."""
 
 import re
 import unittest
-from pathlib import Path
 from unittest import mock
 
 from tests import procs

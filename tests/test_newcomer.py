@@ -7,6 +7,7 @@ fall-backs, cleaning the received folder, and README's promises."""
 import io
 import os
 import re
+import shutil
 import socket
 import sys
 import tempfile
@@ -16,6 +17,7 @@ from unittest import mock
 
 from tests import procs
 from transfer import catalog, paths
+from transfer.client_app import ClientRunResult, print_client_summary, received_path
 from transfer.config import ClientConfig, ServerConfig
 from transfer.messages import FileOffer, printable
 from transfer.netinfo import listening_addresses
@@ -95,8 +97,7 @@ class Naming(unittest.TestCase):
 
     def test_n_is_the_count_the_server_announced(self):
         offer = FileOffer(name="f.txt", size=1, sha256="0" * 64, clients=5)
-        path = __import__("transfer.client_app", fromlist=["x"]).received_path(
-            ClientConfig(received_dir="/r"), 8, offer)
+        path = received_path(ClientConfig(received_dir="/r"), 8, offer)
         self.assertEqual(Path(path), Path("/r") / "Cliente8-Prueba-5.txt")
 
     def test_busy_records(self):
@@ -198,7 +199,7 @@ class FilesFolder(unittest.TestCase):
 
     def test_created_message_names_the_real_folder(self):
         folder = Path(tempfile.mkdtemp(prefix="newcomer-files-"))
-        self.addCleanup(lambda: __import__("shutil").rmtree(str(folder), ignore_errors=True))
+        self.addCleanup(lambda: shutil.rmtree(str(folder), ignore_errors=True))
         stream = io.StringIO()
         with mock.patch.dict(catalog.STANDARD_FILES, {"tiny.txt": (4096, None)}, clear=True):
             catalog.ensure_standard_files(folder / "elsewhere", stream=stream)
@@ -230,7 +231,7 @@ class SideLinesRouting(unittest.TestCase):
 
     def setUp(self):
         self.logs = Path(tempfile.mkdtemp(prefix="newcomer-side-"))
-        self.addCleanup(lambda: __import__("shutil").rmtree(str(self.logs), ignore_errors=True))
+        self.addCleanup(lambda: shutil.rmtree(str(self.logs), ignore_errors=True))
 
     def test_during_a_test_an_event_and_a_line_above_the_table(self):
         side = SideLines(self.logs, "udp")
@@ -326,7 +327,7 @@ class Cleaning(unittest.TestCase):
 
     def setUp(self):
         self.folder = Path(tempfile.mkdtemp(prefix="newcomer-clean-"))
-        self.addCleanup(lambda: __import__("shutil").rmtree(str(self.folder), ignore_errors=True))
+        self.addCleanup(lambda: shutil.rmtree(str(self.folder), ignore_errors=True))
         for name, size in (("Cliente1-Prueba-5.txt", 1000), ("Cliente12-Prueba-25.txt", 2000),
                            ("Cliente2-Prueba-5.txt.k3_x9a.part", 500), ("notes.txt", 7),
                            ("Cliente3-Prueba-5.txt.bak", 9)):
@@ -369,7 +370,6 @@ class Cleaning(unittest.TestCase):
         self.assertEqual(len(done.stderr.strip().splitlines()), 1)
 
     def test_client_summary_tells_the_disk_use(self):
-        from transfer.client_app import ClientRunResult, print_client_summary
         rec = ConnectionRecord(1)
         rec.ok = True
         rec.saved_as = str(self.folder / "Cliente1-Prueba-5.txt")
