@@ -16,7 +16,7 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
-from tests import support
+from tests import procs
 from tcp import client as tcp_client
 from tcp.client import tcp_run_client
 from tcp.server import TCPFileServer
@@ -185,7 +185,7 @@ class InProcessTransfers(unittest.TestCase):
     """Server and clients in this process; both receive modes; no sleep polling."""
 
     def setUp(self):
-        self.lab = support.LabDirs(size=3 * 1024 * 1024 + 4321)
+        self.lab = procs.Lab(prefix="ftlab-test-", size=3 * 1024 * 1024 + 4321)
         self.addCleanup(self.lab.cleanup)
         self.entry = catalog.list_files(self.lab.files)[0]
 
@@ -216,7 +216,7 @@ class InProcessTransfers(unittest.TestCase):
         self.assertTrue(result.ok, [r.reason for r in result.records])
         self.assertTrue(served.ok, [r.reason for r in served.records])
         for rec in result.records:
-            self.assertEqual(support.sha256_of(rec.saved_as), self.lab.sha256)
+            self.assertEqual(procs.sha256_of(rec.saved_as), self.lab.sha256)
 
     def test_inline_clients(self):
         self.check(3, "inline")
