@@ -258,6 +258,33 @@ class SideLinesRouting(unittest.TestCase):
         self.assertEqual(side.summary(), "")           # counts start again
 
 
+@unittest.skipUnless(procs.have_udp(), procs.UDP_SKIP)
+class PingsBetweenTestsProcess(unittest.TestCase):
+    """The real udp/server.py at its menu: pings print nothing there; the next test starts with one line."""
+
+    def test_summary_at_the_next_test(self):
+        lab = procs.Lab(prefix="newcomer-ping-", size=64 * 1024)
+        self.addCleanup(lab.close)
+        # --file is the lab's file; the client count is asked (the menu comes back after the test)
+        server, port = procs.start_server(lab, "udp", once=False, quiet=False, stdin_pipe=True)
+        self.addCleanup(server.stop)
+        ping = procs.run([procs.PYTHON, procs.program("udp", "client"), "--ping", "--host", "127.0.0.1",
+                          "--port", str(port), "--count", "2", "--interval", "0.2"], timeout=30)
+        self.assertEqual(ping.returncode, 0, ping.stdout + ping.stderr)
+        self.assertTrue(procs.wait_for(lambda: list((lab.logs / "udp-server").glob("*-between-tests.txt")), 10))
+        server.send("1\n")   # one client
+        status, out, err = procs.run_client(lab, "udp", port, 1, extra=["--timeout", "10"], timeout=60)
+        self.assertEqual(status, 0, err[-1500:])
+        self.assertTrue(procs.wait_output(server, b"log: ", 1, timeout=30, stream="stdout"))
+        server.send("q\n")
+        code, out, _err = procs.finish(server, 30)
+        self.assertEqual(code, 0)
+        self.assertNotIn("ping from", out)
+        before, _, after = out.partition("between tests: 2 ping (logged in ")
+        self.assertIn("Waiting for 1 client(s)", before)    # printed when the next test starts
+        self.assertNotIn("between tests", after)            # counted once
+
+
 class FakeConsole:
     def __init__(self, mode, settable=True):
         self.mode, self.settable, self.set_to = mode, settable, None
