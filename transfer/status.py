@@ -25,6 +25,10 @@ class _WindowsConsole:  # pragma: no cover - Windows only
         from ctypes import wintypes
         self._ctypes, self._wintypes = ctypes, wintypes
         self._kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        self._kernel32.GetStdHandle.restype = wintypes.HANDLE
+        self._kernel32.GetStdHandle.argtypes = (wintypes.DWORD,)
+        self._kernel32.GetConsoleMode.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+        self._kernel32.SetConsoleMode.argtypes = (wintypes.HANDLE, wintypes.DWORD)
 
     def handle(self, which):
         return self._kernel32.GetStdHandle(which)
