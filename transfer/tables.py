@@ -41,8 +41,9 @@ def summary_table(records, extra_columns=()):
     for rec in ordered:
         if rec.ok:
             result = "verified"
-        elif is_busy(rec):
-            result = "BUSY: not in this test"
+        elif is_busy(rec):  # the server's own words: "this test already has its 5 client(s)"
+            said = (rec.reason or "")[len(BUSY_PREFIX):].lstrip(": ").strip("'")
+            result = "BUSY: " + display(said or "not in this test", 60)
         else:
             result = "FAILED: " + display(rec.reason or "unknown", 60)
         row = [rec.client_id if rec.client_id is not None else "?", rec.client_address, result,
