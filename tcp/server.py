@@ -206,7 +206,12 @@ class TCPFileServer:
         self._test = test
         board.start()
         accept_thread = threading.Thread(target=self._accept_loop, args=(test,), name="accept", daemon=True)
-        accept_thread.start()
+        try:
+            accept_thread.start()
+        except RuntimeError as exc:  # out of threads: one clear line, not a traceback
+            board.stop()
+            test_log.close(interrupted=False)
+            raise UserError("cannot start the accept thread: {}".format(exc))
         interrupted = False
         try:
             interrupted = wait_for_test(test.finished, self.config.test_timeout, test_log)

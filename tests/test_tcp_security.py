@@ -34,7 +34,7 @@ from unittest import mock
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tests import procs  # noqa: E402
-from tests.test_hostile import (GOOD, GOOD_SHA, FakeServer, ServerThread, client_config,  # noqa: E402
+from tests.test_hostile import (GOOD, FakeServer, ServerThread, client_config,  # noqa: E402
                                 offer_line, run_client_thread)
 from transfer.catalog import FileEntry  # noqa: E402
 from transfer.messages import LineReader  # noqa: E402

@@ -125,7 +125,8 @@ def run_server_program(config, server_factory, protocol_label, extra_columns=(),
                     display(entry.name), entry.size, clients, entry.sha256))
                 out.write("Waiting for {} client(s) to connect and send READY (Ctrl-C stops)...\n".format(clients))
                 out.flush()
-            board = StatusBoard("{} server - {} to {} client(s)".format(protocol_label, display(entry.name, 60), clients),
+            board = StatusBoard("{} server - {} to {} client(s)".format(protocol_label, display(entry.name, 60),
+                                                                        clients),
                                 quiet=config.quiet)
             outcome = server.run_test(entry, clients, board)
             if not config.quiet or not outcome.ok:
