@@ -300,5 +300,17 @@ def main(argv=None, input_fn=None):
     return run_main(body, "tcp/client.py", eof_status=1)
 
 
+def exit_now(status):
+    """Flush the output and end the process without the interpreter's teardown
+    (freeing every module and object: 6-20 ms, a third of the client's wrap-up).
+    Everything the run wrote is closed by then: the log, the received files."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

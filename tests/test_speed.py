@@ -292,3 +292,65 @@ class LogHeaderTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BaselineToolsTests(unittest.TestCase):
+    """scripts/refrecv.py and scripts/baselines.py do what the benchmark rows say (no timing asserted)."""
+
+    def test_reference_receiver_moves_and_hashes_every_copy(self):
+        from scripts import baselines
+        lab = support.LabDirs(size=1024 * 1024 + 777)
+        self.addCleanup(lab.cleanup)
+        result = baselines.run_reference(lab.files / lab.file_name, 2, lab.root)
+        self.assertEqual(result["received"], 2)
+        self.assertEqual(result["bytes"], 2 * lab.size)
+        self.assertEqual(result["sha256"], [lab.sha256, lab.sha256])
+        self.assertEqual(sorted(p.name for p in lab.root.iterdir() if p.name.startswith("ref-")), [])
+
+    def test_ratios_are_paired_within_rounds(self):
+        from scripts import baselines
+        run = lambda wall, agg: {"client_wall_s": wall, "before_first_byte_s": 0.1, "after_last_byte_s": 0.02,
+                                 "transfer_s": 0.25, "aggregate_bytes_per_s": agg, "server_peak_rss_kib": 20480}
+        samples = {
+            "sha256": [1000e6, 500e6, 1000e6], "interpreter": [0.05, 0.05, 0.05],
+            ("socat", 1): [0.6, 1.2, None],
+            ("this", 1): [run(0.4, None), run(0.8, None), run(0.4, None)],
+            ("reference", 10): [{"aggregate_bytes_per_s": 1000e6}, {"aggregate_bytes_per_s": 500e6}, None],
+            ("this", 10): [run(1, 1100e6), run(1, 550e6), run(1, 1000e6)],
+            ("this", 25): [run(1, 1), None, run(1, 1)],
+        }
+        rows = {r["row"].split(" (")[0]: r for r in baselines.summarize(samples, 250 * 1024 * 1024, [1, 10], 25)}
+        self.assertEqual(rows["this: 1 client wall"]["ratio"], 1.5)  # 0.6/0.4 and 1.2/0.8; round 3 has no socat
+        self.assertEqual(rows["this: fixed costs beyond the interpreter"]["value"], 70.0)
+        self.assertEqual(rows["this: fixed costs beyond the interpreter"]["met"], "yes")
+        self.assertEqual(rows["this: 10 clients vs reference"]["ratio"], 1.1)
+        self.assertEqual(rows["this: 10 clients aggregate"]["ratio"], 1.1)  # median of 1.1, 1.1, 1.0
+        self.assertEqual(rows["this: server peak RSS, 25 clients"]["value"], 20.0)
+        self.assertEqual(rows["this: server peak RSS, 25 clients"]["met"], "yes")
+        self.assertIn("this: fixed costs", baselines.format_rows(list(rows.values())))
+
+
+class SettingsTests(unittest.TestCase):
+    """ServerConfig / ClientConfig behave as the dataclasses they replaced (without importing dataclasses)."""
+
+    def test_keyword_construction_defaults_equality(self):
+        from transfer.config import ClientConfig, ServerConfig, DEFAULT_TIMEOUT
+        a, b = ClientConfig(host="h", clients=3), ClientConfig(host="h", clients=3)
+        self.assertEqual(a, b)
+        self.assertEqual(a.timeout, DEFAULT_TIMEOUT)
+        a.extra["x"] = 1
+        self.assertEqual(b.extra, {})  # a mutable default is not shared
+        self.assertEqual(ClientConfig().extra, {})
+        self.assertNotEqual(a, b)
+        self.assertIn("clients=3", repr(b))
+        self.assertEqual(ServerConfig(port=7).port, 7)
+        with self.assertRaises(TypeError):
+            ServerConfig(prot=7)
+
+    def test_client_start_imports_no_dataclasses_logging_or_datetime(self):
+        code = ("import sys, tcp.client; print(' '.join(sorted(m for m in ('dataclasses', 'typing', 'logging', "
+                "'datetime', 'tempfile', 'scripts') if m in sys.modules)))")
+        done = subprocess.run([sys.executable, "-S", "-c", code], cwd=str(support.PROJECT_ROOT),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout.strip(), "")
