@@ -299,7 +299,7 @@ class BaselineToolsTests(unittest.TestCase):
 
     def test_reference_receiver_moves_and_hashes_every_copy(self):
         from scripts import baselines
-        lab = support.LabDirs(size=1024 * 1024 + 777)
+        lab = procs.Lab(prefix="ftlab-test-", size=1024 * 1024 + 777)
         self.addCleanup(lab.cleanup)
         result = baselines.run_reference(lab.files / lab.file_name, 2, lab.root)
         self.assertEqual(result["received"], 2)
@@ -350,7 +350,7 @@ class SettingsTests(unittest.TestCase):
     def test_client_start_imports_no_dataclasses_logging_or_datetime(self):
         code = ("import sys, tcp.client; print(' '.join(sorted(m for m in ('dataclasses', 'typing', 'logging', "
                 "'datetime', 'tempfile', 'scripts') if m in sys.modules)))")
-        done = subprocess.run([sys.executable, "-S", "-c", code], cwd=str(support.PROJECT_ROOT),
+        done = subprocess.run([sys.executable, "-S", "-c", code], cwd=str(procs.ROOT),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertEqual(done.stdout.strip(), "")

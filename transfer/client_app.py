@@ -15,11 +15,10 @@ import sys
 import threading
 import time
 
-from transfer.catalog import format_size
 from transfer.cli import EXIT_FAILED, EXIT_OK
 from transfer.diskspace import free_space_problem
 from transfer.errors import ProtocolError, TransferFailed
-from transfer.paths import disk_usage, received_file_name, received_files
+from transfer.paths import disk_usage, human_size, received_file_name, received_files
 from transfer.prompts import Prompter
 from transfer.status import StatusBoard
 from transfer.tables import BUSY_PREFIX, is_busy, summary_table  # noqa: F401 (BUSY_PREFIX for callers)
@@ -205,7 +204,7 @@ def print_client_summary(result, extra_columns=(), out=None):
         folder = os.path.dirname(saved[0])
         count, total = disk_usage(received_files(folder))
         out.write("received files: {} in {} (the folder now holds {} received file(s), {}; "
-                  "scripts/clean.py deletes them)\n".format(len(saved), folder, count, format_size(total)))
+                  "scripts/clean.py deletes them)\n".format(len(saved), folder, count, human_size(total)))
     busy = [r for r in result.records if is_busy(r)]
     failed = [r for r in result.records if not r.ok and not is_busy(r)]
     if busy:

@@ -8,7 +8,7 @@ READY, and refuse with one clear line instead of filling the disk.
 import os
 import shutil
 
-from transfer.catalog import format_size
+from transfer.paths import human_size as format_size  # the same text; catalog would import logging
 
 #: bytes to keep free beyond the announced size (none: the write path still reports a disk that fills meanwhile)
 MARGIN = 0

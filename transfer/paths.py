@@ -99,3 +99,13 @@ def replace_file(source, target, windows=None, tries=REPLACE_TRIES, delay=REPLAC
             if attempt + 1 >= attempts:
                 raise
             sleep(delay * (2 ** attempt))
+
+
+def human_size(size):
+    """Bytes as a short text: 4,509,715,660 -> '4.2 GiB' (as catalog.format_size, without its imports)."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return "{:.0f} {}".format(value, unit) if unit == "B" else "{:.1f} {}".format(value, unit)
+        value /= 1024
+    return "{:.1f} TiB".format(value)
