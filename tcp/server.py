@@ -30,6 +30,7 @@ from transfer.records import ConnectionRecord
 from transfer.server_app import TestOutcome, run_server_program, wait_for_test
 from transfer.status import progress_detail
 from transfer.testlog import TestLog
+from transfer.text import host_port
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def bind_listener(bind, port, backlog):
         sock.close()
         if getattr(exc, "errno", None) in (98, 48, 10048):
             raise UserError("port {} is already in use on {} (choose another with --port)".format(port, bind))
-        raise UserError("cannot listen on {}:{}: {}".format(bind, port, exc.strerror or exc))
+        raise UserError("cannot listen on {}: {}".format(host_port(bind, port), exc.strerror or exc))
     return sock
 
 
@@ -147,7 +148,7 @@ def _peer_text(peer):
         host, port = peer[0], peer[1]
     except (TypeError, IndexError):
         return str(peer)
-    return "[{}]:{}".format(host, port) if ":" in str(host) else "{}:{}".format(host, port)
+    return host_port(host, port)
 
 
 class _Place:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from transfer.errors import UserError
+from transfer.paths import display_path
 from transfer.units import format_size  # noqa: F401 (re-exported: catalog.format_size)
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -117,6 +118,7 @@ def generated_sha256(size):
 
 
 def _progress_line(name, stream):
+    """*name*: the file as shown (transfer.paths.display_path)."""
     state = {"last": -1.0}
     interactive = hasattr(stream, "isatty") and stream.isatty()
 
@@ -125,12 +127,12 @@ def _progress_line(name, stream):
         if interactive:
             if percent - state["last"] >= 1 or done == total:
                 state["last"] = percent
-                stream.write("\rcreating files/{}: {:5.1f}%".format(name, percent))
+                stream.write("\rcreating {}: {:5.1f}%".format(name, percent))
                 if done == total:
                     stream.write("\n")
                 stream.flush()
         elif done == total:
-            stream.write("created files/{} ({:,} bytes)\n".format(name, total))
+            stream.write("created {} ({:,} bytes)\n".format(name, total))
             stream.flush()
     return show
 
@@ -152,7 +154,7 @@ def ensure_standard_files(files_dir, stream=None, names=None):
         path = files_dir / name
         if path.is_file() and path.stat().st_size == size:
             continue
-        progress = _progress_line(name, stream) if stream is not None else None
+        progress = _progress_line(display_path(path), stream) if stream is not None else None
         started = time.perf_counter()
         try:
             generate_file(path, size, progress)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from transfer.errors import TransferFailed
 from transfer.hashing import BackgroundHasher, BackgroundWorker, InlineHasher
+from transfer.paths import replace_file
 
 READ_BACK = 1024 * 1024
 
@@ -210,7 +211,7 @@ class IncomingFile:
             raise TransferFailed("SHA-256 mismatch: expected {}..., received {}...".format(
                 (self.expected_sha256 or "?")[:16], received[:16]))
         try:
-            os.replace(str(self.temp_path), str(self.final_path))
+            replace_file(self.temp_path, self.final_path)  # retried on Windows (antivirus)
         except OSError as exc:
             raise TransferFailed("cannot rename the received file: {}".format(exc.strerror or exc))
         return received

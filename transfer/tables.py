@@ -1,8 +1,15 @@
 """Plain-text summary tables printed at the end of a test."""
 
-from transfer.messages import printable
 from transfer.records import aggregate
+from transfer.text import display
 from transfer.units import format_ms, format_rate
+
+BUSY_PREFIX = "server is busy"   # how a client's reason starts when the server answered BUSY
+
+
+def is_busy(record):
+    """True for a client record the server turned away with BUSY (it never joined the test)."""
+    return bool(record.extra.get("busy")) or (not record.ok and (record.reason or "").startswith(BUSY_PREFIX))
 
 
 def render_table(headers, rows):
@@ -32,13 +39,20 @@ def summary_table(records, extra_columns=()):
     rows = []
     ordered = sorted(records, key=lambda r: (r.client_id is None, r.client_id or 0, r.client_port or 0))
     for rec in ordered:
-        result = "verified" if rec.ok else "FAILED: " + printable(rec.reason or "unknown", 60)[1:-1]
+        if rec.ok:
+            result = "verified"
+        elif is_busy(rec):  # the server's own words: "this test already has its 5 client(s)"
+            said = (rec.reason or "")[len(BUSY_PREFIX):].lstrip(": ").strip("'")
+            result = "BUSY: " + display(said or "not in this test", 60)
+        else:
+            result = "FAILED: " + display(rec.reason or "unknown", 60)
         row = [rec.client_id if rec.client_id is not None else "?", rec.client_address, result,
                "{:,}".format(rec.bytes), format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)]
         row.extend(fn(rec) for _, fn in extra_columns)
         rows.append(row)
     total, rate = aggregate(records)
     verified = sum(1 for r in records if r.ok)
-    footer = "{} of {} verified; {:,} bytes in all; aggregate {}".format(
-        verified, len(records), total, format_rate(rate))
+    busy = sum(1 for r in records if is_busy(r))
+    footer = "{} of {} verified{}; {:,} bytes in all; aggregate {}".format(
+        verified, len(records), "; {} turned away with BUSY".format(busy) if busy else "", total, format_rate(rate))
     return render_table(headers, rows) + "\n" + footer
