@@ -670,6 +670,11 @@ class Test:
         fig["connections"] = sum(r.metrics["connections"] for r in self.runs)
         fig["client_times_ms"] = [t for r in self.runs for t in r.metrics["client_times_ms"]]
         fig["wire_estimated"] = [any(r.metrics["wire_estimated"][0] for r in self.runs)]
+        # the mean over runs (not the median): one lossy run out of three must not read as "no loss"
+        losses = [r.metrics.get("loss_pct") for r in self.runs if r.metrics.get("loss_pct") is not None]
+        fig["loss_pct_mean_of_runs"] = sum(losses) / len(losses) if losses else None
+        suggested = [r.metrics.get("suggested_rate") for r in self.runs if r.metrics.get("suggested_rate")]
+        fig["suggested_rate_lowest"] = min(suggested) if suggested else None
         return fig
 
 

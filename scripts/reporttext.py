@@ -269,12 +269,12 @@ def test_analysis(test, f, baseline_rate=None, capture_rows=None):
 
 def _raw_loss_sentences(test, f):
     fig, tr = test.figures, f.tr
-    loss = fig.get("loss_pct")
+    loss = fig.get("loss_pct_mean_of_runs", fig.get("loss_pct"))
     if not loss:
         return [tr("an.raw_no_loss")] if loss is not None else []
     sent, got = fig.get("rate_sent"), fig.get("rate_received")
     out = [tr("an.raw_loss", loss=f.pct(loss), sent=f.mb(sent), received=f.mb(got))]
-    suggested = fig.get("suggested_rate")
+    suggested = fig.get("suggested_rate_lowest") or fig.get("suggested_rate")
     if suggested:
         out.append(tr("an.raw_suggest", rate=f.mb(suggested), arg=_rate_arg(suggested)))
     elif got:
