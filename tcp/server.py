@@ -21,6 +21,7 @@ from transfer.cli import run_main
 from transfer.config import server_config_from_args, server_parser
 from transfer.errors import ProtocolError, UserError
 from transfer.gate import TestGate
+from transfer.i18n import N_, _, localize
 from transfer.messages import (Busy, Bye, DataHeader, Done, FileOffer, Hello, LineReader, Ready,
                                close_quietly, printable, send_error_and_close, send_message)
 from transfer.records import ConnectionRecord
@@ -46,8 +47,8 @@ def bind_listener(bind, port, backlog):
     except OSError as exc:
         sock.close()
         if getattr(exc, "errno", None) in (98, 48, 10048):
-            raise UserError("port {} is already in use on {} (choose another with --port)".format(port, bind))
-        raise UserError("cannot listen on {}:{}: {}".format(bind, port, exc.strerror or exc))
+            raise UserError(_("port {} is already in use on {} (choose another with --port)").format(port, bind))
+        raise UserError(_("cannot listen on {}:{}: {}").format(bind, port, exc.strerror or exc))
     return sock
 
 
@@ -79,8 +80,8 @@ class TCPTest:
     def finish_connection(self, rec):
         """A started connection ended: log it; the test ends with the last one."""
         rec.state = "verified" if rec.ok else "failed"
-        detail = ("{:,} bytes in {:.3f} s".format(rec.bytes, (rec.time_ms or 0) / 1000) if rec.ok
-                  else printable(rec.reason, 80))
+        detail = (_("{:,} bytes in {:.3f} s").format(rec.bytes, (rec.time_ms or 0) / 1000) if rec.ok
+                  else printable(localize(rec.reason), 80))
         self.board.update(_row(rec), rec.state, detail)
         self.log.add_connection(rec)
         with self.lock:
@@ -99,7 +100,7 @@ class TCPTest:
 
 
 def _row(rec):
-    return "client {}".format(rec.client_id) if rec.client_id is not None else rec.client_address
+    return _("client {}").format(rec.client_id) if rec.client_id is not None else rec.client_address
 
 
 class TCPFileServer:
@@ -176,7 +177,7 @@ class TCPFileServer:
         except Exception as exc:  # one bad connection never takes the server down
             log.exception("connection %s", peer_text)
             if rec is not None and rec.started:
-                rec.fail("internal error: {}".format(exc))
+                rec.fail(N_("internal error: {}").format(exc))
                 test.finish_connection(rec)
         finally:
             test.untrack(conn)
@@ -190,20 +191,20 @@ class TCPFileServer:
         try:
             hello = reader.read_message()
             if not isinstance(hello, Hello):
-                raise ProtocolError("expected HELLO, got {}".format(hello.VERB))
+                raise ProtocolError(N_("expected HELLO, got {}").format(hello.VERB))
         except socket.timeout:
-            test.log.add_event("timeout", peer_text, "no HELLO within {:g} s".format(self.config.hello_timeout))
+            test.log.add_event("timeout", peer_text, N_("no HELLO within {:g} s").format(self.config.hello_timeout))
             send_error_and_close(conn, "no HELLO in time")
             return None
         except (ProtocolError, EOFError, OSError) as exc:
-            test.log.add_event("protocol_error", peer_text, "before HELLO: {}".format(exc))
+            test.log.add_event("protocol_error", peer_text, N_("before HELLO: {}").format(exc))
             send_error_and_close(conn, "expected HELLO: {}".format(exc))
             return None
         if not test.gate.join():
-            test.log.add_event("busy", peer_text, "HELLO id={} total={}: test full or running".format(
+            test.log.add_event("busy", peer_text, N_("HELLO id={} total={}: test full or running").format(
                 hello.id, hello.total))
             try:
-                send_message(conn, Busy(reason="this test already has its {} client(s)".format(test.clients)))
+                send_message(conn, Busy(reason=N_("this test already has its {} client(s)").format(test.clients)))
             except OSError:
                 pass
             return None
@@ -220,20 +221,20 @@ class TCPFileServer:
             conn.settimeout(self.config.handshake_timeout)
             message = reader.read_message()
             if not isinstance(message, Ready):
-                raise ProtocolError("expected READY, got {}".format(message.VERB))
+                raise ProtocolError(N_("expected READY, got {}").format(message.VERB))
             ready = True
             test.gate.ready()
-            test.board.update(rec_row, "ready", "{}/{} ready".format(test.gate.ready_count, test.clients))
+            test.board.update(rec_row, "ready", _("{}/{} ready").format(test.gate.ready_count, test.clients))
             self._wait_for_start(test, conn, reader)
         except (ProtocolError, EOFError, OSError, _LeftBeforeStart) as exc:
             test.gate.leave(ready)
-            reason = "timed out waiting for READY" if isinstance(exc, socket.timeout) else str(exc)
+            reason = N_("timed out waiting for READY") if isinstance(exc, socket.timeout) else str(exc)
             if test.gate.started.is_set() and not test.stopping:
                 rec.fail(reason)  # left just as the gate opened: the test counts on this record to end
                 test.finish_connection(rec)
                 return None
-            test.board.update(rec_row, "left", printable(reason, 60))
-            test.log.add_event("left_before_start", peer_text, "client {}: {}".format(hello.id, reason))
+            test.board.update(rec_row, "left", printable(localize(reason), 60))
+            test.log.add_event("left_before_start", peer_text, N_("client {}: {}").format(hello.id, reason))
             if isinstance(exc, ProtocolError):
                 send_error_and_close(conn, reason)
             return None
@@ -244,19 +245,19 @@ class TCPFileServer:
         started_waiting = time.monotonic()
         while not test.gate.wait_start(0.25):
             if test.gate.cancelled.is_set():
-                raise _LeftBeforeStart("test cancelled")
+                raise _LeftBeforeStart(N_("test cancelled"))
             if time.monotonic() - started_waiting > self.config.handshake_timeout:
-                raise _LeftBeforeStart("the other clients were not ready within {:g} s".format(
+                raise _LeftBeforeStart(N_("the other clients were not ready within {:g} s").format(
                     self.config.handshake_timeout))
             readable, _, _ = select.select([conn], [], [], 0)
             if readable:
                 try:
                     peek = conn.recv(1, socket.MSG_PEEK)
                 except OSError as exc:
-                    raise _LeftBeforeStart("connection lost: {}".format(exc))
+                    raise _LeftBeforeStart(N_("connection lost: {}").format(exc))
                 if not peek:
-                    raise _LeftBeforeStart("client closed the connection before the start")
-                raise ProtocolError("unexpected data before DATA")
+                    raise _LeftBeforeStart(N_("client closed the connection before the start"))
+                raise ProtocolError(N_("unexpected data before DATA"))
 
     def _transfer(self, test, conn, rec):
         """DATA header, the file with sendfile, then DONE -> BYE."""
@@ -279,46 +280,46 @@ class TCPFileServer:
                         rec.bytes = max(rec.bytes, source.tell())
                         raise
                     if sent == 0:
-                        raise EOFError("connection closed while sending")
+                        raise EOFError(N_("connection closed while sending"))
                     offset += sent
                     rec.bytes = offset
                     now = time.monotonic()
                     if now - last_update > 0.25:
                         last_update = now
                         test.board.update(row, "sending", progress_detail(offset, entry.size, rec.elapsed()))
-            test.board.update(row, "waiting", "all sent, waiting for DONE")
+            test.board.update(row, "waiting", _("all sent, waiting for DONE"))
             reader = LineReader(conn)
             done = reader.read_message()
             rec.stop_clock()  # server time: first byte sent -> DONE received
             if not isinstance(done, Done):
-                raise ProtocolError("expected DONE, got {}".format(done.VERB))
+                raise ProtocolError(N_("expected DONE, got {}").format(done.VERB))
             rec.sha256_received = done.sha256
             rec.extra["client_bytes"] = done.bytes
             rec.ok = done.ok and done.bytes == entry.size and done.sha256 == entry.sha256
             if not rec.ok:
-                rec.fail("client reports {} of {:,} bytes, hash {}".format(
-                    "verified" if done.ok else "FAILED", done.bytes,
-                    "matches" if done.sha256 == entry.sha256 else "differs"))
+                rec.fail(N_("client reports {} of {:,} bytes, hash {}").format(
+                    N_("verified") if done.ok else N_("FAILED"), done.bytes,
+                    N_("matches") if done.sha256 == entry.sha256 else N_("differs")))
             try:
                 send_message(conn, Bye(ok=rec.ok))
             except OSError:
                 pass
         except socket.timeout:
             rec.stop_clock()
-            rec.fail("client stalled: nothing moved for {:g} s after {:,} bytes".format(self.config.timeout, rec.bytes))
+            rec.fail(N_("client stalled: nothing moved for {:g} s after {:,} bytes").format(self.config.timeout, rec.bytes))
         except (EOFError, ConnectionError) as exc:
             rec.stop_clock()
-            rec.fail("connection lost after {:,} bytes: {}".format(rec.bytes, exc))
+            rec.fail(N_("connection lost after {:,} bytes: {}").format(rec.bytes, exc))
         except ProtocolError as exc:
             rec.stop_clock()
-            rec.fail("protocol error: {}".format(exc))
+            rec.fail(N_("protocol error: {}").format(exc))
             send_error_and_close(conn, str(exc))
         except OSError as exc:
             rec.stop_clock()
-            rec.fail("interrupted" if test.stopping else "send failed after {:,} bytes: {}".format(
+            rec.fail(N_("interrupted") if test.stopping else N_("send failed after {:,} bytes: {}").format(
                 rec.bytes, exc.strerror or exc))
         if test.stopping and not rec.ok:
-            rec.reason = "server interrupted ({})".format(rec.reason)
+            rec.reason = N_("server interrupted ({})").format(rec.reason)
         test.finish_connection(rec)
 
     def close(self):
@@ -332,8 +333,8 @@ class _LeftBeforeStart(Exception):
 
 def build_parser():
     """The server's command line."""
-    return server_parser("tcp/server.py", "TCP file-transfer server: sends a file from files/ to N clients "
-                         "at once and verifies each copy with SHA-256.", DEFAULT_PORT)
+    return server_parser("tcp/server.py", N_("TCP file-transfer server: sends a file from files/ to N clients "
+                                             "at once and verifies each copy with SHA-256."), DEFAULT_PORT)
 
 
 def main(argv=None, input_fn=None):

@@ -17,6 +17,7 @@ import time
 
 from transfer.cli import EXIT_FAILED, EXIT_OK
 from transfer.errors import ProtocolError, TransferFailed
+from transfer.i18n import N_, _
 from transfer.prompts import Prompter
 from transfer.status import StatusBoard
 from transfer.tables import summary_table
@@ -47,22 +48,22 @@ def failure_reason(exc, rec, cancelled):
     if isinstance(exc, TransferFailed):
         return str(exc)
     if isinstance(exc, ProtocolError):
-        return "protocol error: {}".format(exc)
+        return N_("protocol error: {}").format(exc)
     if isinstance(exc, OSError):
         if cancelled:
-            return "interrupted after {:,} bytes".format(rec.bytes)
-        return "network error after {:,} bytes: {}".format(rec.bytes, exc.strerror or exc)
-    return "internal error: {!r}".format(exc)
+            return N_("interrupted after {:,} bytes").format(rec.bytes)
+        return N_("network error after {:,} bytes: {}").format(rec.bytes, exc.strerror or exc)
+    return N_("internal error: {!r}").format(exc)
 
 
 def ask_missing_settings(config, prompter, default_port):
     """Fill host and client count from prompts where no flag gave them."""
     if not config.host:
-        config.host = prompter.ask_text("Server address", "127.0.0.1")
+        config.host = prompter.ask_text(_("Server address"), "127.0.0.1")
     if not config.port:
         config.port = default_port
     if config.clients is None:
-        config.clients = prompter.ask_int("How many clients to start?", 1, 1, config.max_clients)
+        config.clients = prompter.ask_int(_("How many clients to start?"), 1, 1, config.max_clients)
     return config
 
 
@@ -74,7 +75,7 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
     re-raises nothing: the result says ``interrupted``.
     """
     clients = config.clients
-    board = StatusBoard("{} client - {} client(s) to {}:{}".format(protocol.upper(), clients, config.host, config.port),
+    board = StatusBoard(_("{} client - {} client(s) to {}:{}").format(protocol.upper(), clients, config.host, config.port),
                         quiet=config.quiet)
     log = TestLog(config.logs_dir, protocol, "client")
     go = threading.Event()
@@ -97,7 +98,7 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
             if prompter is None:
                 prompter = Prompter()
             confirmed = prompter.confirm(
-                "{} of {} client(s) connected; file {} ({:,} bytes). Press Enter to send READY (q cancels): ".format(
+                _("{} of {} client(s) connected; file {} ({:,} bytes). Press Enter to send READY (q cancels): ").format(
                     connected, clients, offer.name if offer else "?", offer.size if offer else 0))
             board.start()
             if not confirmed:
@@ -118,7 +119,7 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
             log.begin(mode, None, None, None, clients, settings)
         for session in sessions:
             if session.record.state not in ("verified", "failed"):
-                session.record.fail("interrupted" if interrupted else "did not finish")
+                session.record.fail(N_("interrupted") if interrupted else N_("did not finish"))
             log.add_connection(session.record)
         log.close(interrupted=interrupted)
     records = [s.record for s in sessions]
@@ -143,10 +144,10 @@ def print_client_summary(result, extra_columns=(), out=None):
     saved = [r.saved_as for r in result.records if r.saved_as]
     partial = [r.partial_as for r in result.records if r.partial_as]
     if saved:
-        out.write("received files: {} in {}\n".format(len(saved), os.path.dirname(saved[0])))
+        out.write(_("received files: {} in {}\n").format(len(saved), os.path.dirname(saved[0])))
     failed = [r for r in result.records if not r.ok]
     if failed:
-        out.write("{} failed transfer(s): {}\n".format(
-            len(failed), "partial data kept as .part files" if partial else "no file was left under a final name"))
-    out.write("log: {}\n".format(result.log_path))
+        out.write(_("{} failed transfer(s): {}\n").format(
+            len(failed), _("partial data kept as .part files") if partial else _("no file was left under a final name")))
+    out.write(_("log: {}\n").format(result.log_path))
     out.flush()

@@ -6,6 +6,18 @@
     print(i18n.tr("report.generated", files=3))
     i18n.number(1234.5, 2)                        # '1,234.50' in English, '1.234,50' in Spanish
 
+Two styles share the language chosen once per program:
+
+* the report's keys: ``tr("report.title")`` looks *key* up in ``transfer/locales/<lang>.py``;
+* the programs' msgids: the English text itself is the id.  ``_("Clients: {}").format(n)``
+  (or ``_("Clients: {n}", n=n)``) gives the text in the current language, from
+  ``transfer/locales/<lang>_programs.py`` (English needs no catalogue).  ``N_("...")`` only
+  marks a text for the catalogue and leaves it English: it is for what is stored (a record's
+  reason in the JSON-lines log, a wire ERROR), and :func:`localize` turns such a stored English
+  text into the current language when it is shown (the summary, the status, the text log).
+  :func:`setup` picks the language from ``--lang`` in argv before argparse runs, and
+  :class:`HelpFormatter` translates ``--help`` at the moment it is printed.
+
 Every message lives in one catalogue per language: ``transfer/locales/<lang>.py`` holds a
 ``MESSAGES`` dict of key -> ``str.format`` template.  A key missing from the chosen language
 falls back to English, and a key missing from English comes back as the key itself (so a
@@ -15,13 +27,17 @@ does); on Windows, the user's UI language; else English.  JSON keys, wire messag
 names never change with the language.
 """
 
+import argparse
 import importlib
 import logging
 import os
+import re
+import string
 import sys
 
 __all__ = ["LANGUAGES", "DEFAULT", "choose", "detect", "set_language", "language", "tr", "translator",
-           "catalogue", "number", "add_argument"]
+           "catalogue", "number", "add_argument",
+           "_", "N_", "localize", "program_catalogue", "setup", "prescan", "HelpFormatter", "ARGPARSE_MSGIDS"]
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +101,12 @@ def choose(requested=None, environ=None, platform=None):
 
 
 def set_language(lang):
-    """Make *lang* the language of :func:`tr` for this process."""
+    """Make *lang* the language of :func:`tr` and :func:`_` for this process."""
     global _current
     if lang not in LANGUAGES:
         raise ValueError("unknown language {!r}".format(lang))
     _current = lang
+    _install_argparse()
 
 
 def language():
@@ -139,3 +156,195 @@ def add_argument(parser):
     """Add ``--lang es|en`` to an argparse *parser*."""
     parser.add_argument("--lang", choices=LANGUAGES, help="language of the output (default: the locale's, "
                                                            "else English)")
+
+
+# -- the programs' messages: the English text is the id ------------------------------------------
+
+_programs = {}
+_formatter = string.Formatter()
+
+
+def program_catalogue(lang):
+    """The programs' {English msgid: text} dict of *lang* (empty for English; loaded once)."""
+    if lang not in _programs:
+        try:
+            module = importlib.import_module("transfer.locales.{}_programs".format(lang))
+        except ImportError:
+            _programs[lang] = {}
+        else:
+            _programs[lang] = dict(module.MESSAGES)
+    return _programs[lang]
+
+
+def _(msgid, **fields):
+    """*msgid* (English) in the current language; formatted with *fields* when some are given."""
+    text = msgid
+    if _current != DEFAULT:
+        text = program_catalogue(_current).get(msgid, msgid)
+    if not fields:
+        return text
+    try:
+        return text.format(**fields)
+    except (KeyError, IndexError, ValueError) as exc:
+        log.warning("message %r (%s): %s", msgid, _current, exc)
+        return msgid.format(**fields)
+
+
+def N_(msgid):
+    """Mark *msgid* for the catalogue but keep it English (stored texts; see :func:`localize`)."""
+    return msgid
+
+
+def _field_key(name, auto):
+    """The key of one replacement field: its name, its index, or the next automatic index."""
+    name = name.split(".")[0].split("[")[0]
+    if name == "":
+        return auto, auto + 1
+    if name.isdigit():
+        return int(name), auto
+    return name, auto
+
+
+def _compile(msgid):
+    """(regex matching a text formatted from *msgid*, field keys in order, literal length)."""
+    parts, keys, auto, literal_length = [], [], 0, 0
+    for literal, name, _spec, _conversion in _formatter.parse(msgid):
+        parts.append(re.escape(literal))
+        literal_length += len(literal.strip())
+        if name is not None:
+            key, auto = _field_key(name, auto)
+            parts.append("(.*?)")
+            keys.append(key)
+    return re.compile("".join(parts) + r"\Z", re.S), keys, literal_length
+
+
+def _fill(template, values):
+    """*template* with each replacement field replaced by the text in *values* (no format specs)."""
+    out, auto = [], 0
+    for literal, name, _spec, _conversion in _formatter.parse(template):
+        out.append(literal)
+        if name is not None:
+            key, auto = _field_key(name, auto)
+            out.append(values.get(key, ""))
+    return "".join(out)
+
+
+_patterns = {}
+
+
+def _patterns_of(lang):
+    """[(regex, keys, msgid, translation)] of *lang*'s templates, most specific first."""
+    if lang not in _patterns:
+        found = []
+        for msgid, text in program_catalogue(lang).items():
+            if "{" not in msgid:
+                continue
+            try:
+                regex, keys, literal_length = _compile(msgid)
+            except ValueError:
+                continue
+            if literal_length >= 3:
+                found.append((literal_length, regex, keys, msgid, text))
+        found.sort(key=lambda item: -item[0])
+        _patterns[lang] = [item[1:] for item in found]
+    return _patterns[lang]
+
+
+def localize(text, lang=None, _depth=0):
+    """A stored English *text* (made from a msgid, e.g. a record's reason) in *lang* (default: the
+    current language).  Texts that match no msgid come back unchanged; field values that are
+    themselves messages (a reason inside a reason) are translated too."""
+    lang = lang or _current
+    if lang == DEFAULT or text is None or _depth > 4:
+        return text
+    text = str(text)
+    catalogue_ = program_catalogue(lang)
+    exact = catalogue_.get(text)
+    if exact is not None:
+        return exact
+    if "{" in text or len(text) > 2000:
+        return text
+    for regex, keys, _msgid, translation in _patterns_of(lang):
+        match = regex.match(text)
+        if match:
+            values = {key: localize(value, lang, _depth + 1) for key, value in zip(keys, match.groups())}
+            return _fill(translation, values)
+    return text
+
+
+# -- choosing the language once, --help in that language -----------------------------------------
+
+def prescan(argv):
+    """The value of ``--lang X`` / ``--lang=X`` in *argv* (the last one), or None."""
+    found = None
+    argv = list(argv or ())
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            found = argv[i + 1]
+        elif isinstance(arg, str) and arg.startswith("--lang="):
+            found = arg.split("=", 1)[1]
+    return found
+
+
+def setup(argv=None, environ=None):
+    """Choose this program's language once, before argparse runs: ``--lang`` in *argv* (default
+    ``sys.argv[1:]``), else the locale, else English.  An unknown ``--lang`` value is left to
+    argparse to refuse.  Returns the language."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        lang = choose(prescan(argv), environ)
+    except ValueError:
+        lang = choose(None, environ)
+    set_language(lang)
+    return lang
+
+
+#: argparse's own texts that the Spanish catalogue translates (usage, headings, errors)
+ARGPARSE_MSGIDS = (
+    "usage: ", "positional arguments", "options", "optional arguments", "show this help message and exit",
+    "unrecognized arguments: %s", "the following arguments are required: %s", "expected one argument",
+    "argument %(argument_name)s: %(message)s", "invalid choice: %(value)r (choose from %(choices)s)",
+    "invalid %(type)s value: %(value)r", "not allowed with argument %s", "ignored explicit argument %r",
+    "one of the arguments %s is required", "expected at least one argument", "expected at most one argument",
+    "ambiguous option: %(option)s could match %(matches)s",
+)
+
+_argparse_originals = {}
+
+
+def _argparse_gettext(message):
+    return _(message)
+
+
+def _argparse_ngettext(singular, plural, n):
+    return _(singular if n == 1 else plural)
+
+
+def _install_argparse():
+    """Let argparse's own texts ("usage:", its errors) follow the language (English: untouched)."""
+    if not _argparse_originals:
+        _argparse_originals["_"] = getattr(argparse, "_", None)
+        _argparse_originals["ngettext"] = getattr(argparse, "ngettext", None)
+    if _current == DEFAULT:
+        for name, original in _argparse_originals.items():
+            if original is not None:
+                setattr(argparse, name, original)
+    else:
+        argparse._ = _argparse_gettext
+        argparse.ngettext = _argparse_ngettext
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter that prints the description, headings and every flag's help in the
+    language current when ``--help`` is printed (the parser may be built before :func:`setup`)."""
+
+    def _format_text(self, text):
+        return super()._format_text(_(text) if text else text)
+
+    def start_section(self, heading):
+        super().start_section(_(heading) if heading else heading)
+
+    def _get_help_string(self, action):
+        return _(action.help) if action.help else action.help

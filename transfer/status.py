@@ -10,7 +10,12 @@ import shutil
 import sys
 import threading
 
+from transfer.i18n import N_, _
+
 FINAL_STATES = ("verified", "failed")
+#: the row states the programs use (kept English in the code; shown with _(state))
+STATE_WORDS = (N_("connecting"), N_("connected"), N_("ready"), N_("receiving"), N_("sending"), N_("waiting"),
+               N_("verified"), N_("failed"), N_("left"), N_("busy"), N_("interrupted"), N_("finishing"))
 
 
 def _enable_windows_ansi():
@@ -55,7 +60,7 @@ class StatusBoard:
             self._rows[key] = (state, detail)
         if self.quiet or self.interactive or previous == state:
             return
-        line = "{}: {}{}\n".format(key, state, " - " + detail if detail else "")
+        line = "{}: {}{}\n".format(key, _(state), " - " + detail if detail else "")
         with self._lock:
             self.stream.write(line)
             self.stream.flush()
@@ -96,7 +101,7 @@ class StatusBoard:
         counts = {}
         for state, _ in self._rows.values():
             counts[state] = counts.get(state, 0) + 1
-        lines.append("  " + ", ".join("{} {}".format(n, s) for s, n in sorted(counts.items())))
+        lines.append("  " + ", ".join("{} {}".format(n, _(s)) for s, n in sorted(counts.items())))
         room = max(3, height - 4)
         keys = self._order
         if len(keys) > room:
@@ -108,9 +113,9 @@ class StatusBoard:
             hidden = 0
         for key in keys:
             state, detail = self._rows[key]
-            lines.append("  {:<12} {:<10} {}".format(str(key), state, detail)[:width - 1])
+            lines.append("  {:<12} {:<10} {}".format(str(key), _(state), detail)[:width - 1])
         if hidden:
-            lines.append("  ... and {} more".format(hidden))
+            lines.append(_("  ... and {} more").format(hidden))
         self._erase()
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()

@@ -1,5 +1,6 @@
 """Plain-text summary tables printed at the end of a test."""
 
+from transfer.i18n import _, localize
 from transfer.messages import printable
 from transfer.records import aggregate
 from transfer.units import format_ms, format_rate
@@ -28,17 +29,18 @@ def summary_table(records, extra_columns=()):
     """The end-of-test table: one row per connection, then the totals line.
 
     *extra_columns* is a sequence of (header, function(record) -> str)."""
-    headers = ["client", "client address", "result", "bytes", "time", "rate"] + [h for h, _ in extra_columns]
+    headers = [_("client"), _("client address"), _("result"), _("bytes"), _("time"), _("rate")] + [
+        _(h) for h, _fn in extra_columns]
     rows = []
     ordered = sorted(records, key=lambda r: (r.client_id is None, r.client_id or 0, r.client_port or 0))
     for rec in ordered:
-        result = "verified" if rec.ok else "FAILED: " + printable(rec.reason or "unknown", 60)[1:-1]
+        result = _("verified") if rec.ok else _("FAILED: ") + printable(localize(rec.reason or "unknown"), 60)[1:-1]
         row = [rec.client_id if rec.client_id is not None else "?", rec.client_address, result,
                "{:,}".format(rec.bytes), format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)]
-        row.extend(fn(rec) for _, fn in extra_columns)
+        row.extend(fn(rec) for _h, fn in extra_columns)
         rows.append(row)
     total, rate = aggregate(records)
     verified = sum(1 for r in records if r.ok)
-    footer = "{} of {} verified; {:,} bytes in all; aggregate {}".format(
+    footer = _("{} of {} verified; {:,} bytes in all; aggregate {}").format(
         verified, len(records), total, format_rate(rate))
     return render_table(headers, rows) + "\n" + footer

@@ -17,9 +17,14 @@ import time
 from pathlib import Path
 
 from transfer.errors import UserError
+from transfer.i18n import N_, _, localize
 from transfer.messages import printable
 from transfer.records import aggregate
 from transfer.units import format_ms, format_rate
+
+
+#: the text log's labels of ConnectionRecord.extra keys (key with spaces; English is the key itself)
+EXTRA_LABELS = (N_("file name"), N_("clients announced"), N_("server verdict"), N_("client bytes"), N_("server"))
 
 
 def _iso(epoch):
@@ -43,7 +48,7 @@ def _open_exclusive(folder, stamp):
             os.unlink(str(text_path))
             continue
         return text_path, text, json_path, sidecar
-    raise UserError("cannot find a free log name in {}".format(folder))
+    raise UserError(_("cannot find a free log name in {}").format(folder))
 
 
 class TestLog:
@@ -58,7 +63,7 @@ class TestLog:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UserError("cannot create the log folder {}: {}".format(folder, exc.strerror or exc))
+            raise UserError(_("cannot create the log folder {}: {}").format(folder, exc.strerror or exc))
         stamp = time.strftime("%Y-%m-%d-%H-%M-%S", time.localtime(self.started_epoch))
         self.path, self._text, self.sidecar_path, self._json = _open_exclusive(folder, stamp)
         self._lock = threading.Lock()
@@ -90,15 +95,15 @@ class TestLog:
             "text_log": self.path.name,
         }
         lines = [
-            "{} {} log - test started {}".format(self.protocol.upper(), self.role, record["started"]),
-            "file: {} ({:,} bytes)".format(printable(file_name) if file_name is not None else "-",
+            _("{} {} log - test started {}").format(self.protocol.upper(), _(self.role), record["started"]),
+            _("file: {} ({:,} bytes)").format(printable(file_name) if file_name is not None else "-",
                                            file_size or 0),
             "sha256: {}".format(file_sha256 or "-"),
-            "clients in this test: {}   mode: {}".format(clients, mode),
-            "host: {}   python {} on {}".format(record["host"], record["python"], record["platform"]),
+            _("clients in this test: {}   mode: {}").format(clients, mode),
+            _("host: {}   python {} on {}").format(record["host"], record["python"], record["platform"]),
         ]
         if settings:
-            lines.append("settings: " + ", ".join("{}={}".format(k, v) for k, v in sorted(settings.items())))
+            lines.append(_("settings: ") + ", ".join("{}={}".format(k, v) for k, v in sorted(settings.items())))
         lines.append("")
         self._write(lines, record)
 
@@ -108,35 +113,37 @@ class TestLog:
         with self._lock:
             self._records.append(rec)
         lines = [
-            "connection: client {}  client {}  server {}".format(
+            _("connection: client {}  client {}  server {}").format(
                 rec.client_id if rec.client_id is not None else "?", rec.client_address, rec.server_address),
-            "  bytes {}: {:,}".format("sent" if self.role == "server" else "received", rec.bytes),
-            "  success: {}{}".format("yes" if rec.ok else "no",
-                                     "" if rec.ok else " - " + printable(rec.reason or "unknown", 300)),
-            "  sha256 expected: {}".format(rec.sha256_expected or "-"),
-            "  sha256 received: {}".format(rec.sha256_received or "-"),
-            "  transfer time: {}   rate: {}".format(format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)),
+            (_("  bytes sent: {:,}") if self.role == "server" else _("  bytes received: {:,}")).format(rec.bytes),
+            _("  success: {}{}").format(_("yes") if rec.ok else _("no"),
+                                        "" if rec.ok else " - " + printable(localize(rec.reason or "unknown"), 300)),
+            _("  sha256 expected: {}").format(rec.sha256_expected or "-"),
+            _("  sha256 received: {}").format(rec.sha256_received or "-"),
+            _("  transfer time: {}   rate: {}").format(format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)),
         ]
         for key in sorted(rec.extra):
             if key != "client_report":
                 value = rec.extra[key]
                 if isinstance(value, str) and not value.isprintable():
                     value = printable(value)  # a name from the wire: no raw control characters
-                lines.append("  {}: {}".format(key.replace("_", " "), value))
+                elif isinstance(value, str):
+                    value = localize(value)
+                lines.append("  {}: {}".format(_(key.replace("_", " ")), value))
         if rec.extra.get("client_report"):
-            lines.append("  client report: {}".format(json.dumps(rec.extra["client_report"], sort_keys=True)))
+            lines.append(_("  client report: {}").format(json.dumps(rec.extra["client_report"], sort_keys=True)))
         if rec.saved_as:
-            lines.append("  saved as: {}".format(rec.saved_as))
+            lines.append(_("  saved as: {}").format(rec.saved_as))
         if rec.partial_as:
-            lines.append("  partial file kept as: {}".format(rec.partial_as))
+            lines.append(_("  partial file kept as: {}").format(rec.partial_as))
         self._write(lines, data)
 
     def add_event(self, kind, peer, detail):
         """Log something that is not a finished transfer (BUSY, bad peer, ...)."""
         now = time.time()
         record = {"record": "event", "at": now, "kind": kind, "peer": peer, "detail": printable(detail, 300)}
-        line = "event {} {} from {}: {}".format(
-            time.strftime("%H:%M:%S", time.localtime(now)), kind, peer, record["detail"])
+        line = _("event {} {} from {}: {}").format(
+            time.strftime("%H:%M:%S", time.localtime(now)), kind, peer, printable(localize(detail), 300))
         self._write([line], record)
 
     def close(self, interrupted=False):
@@ -157,11 +164,11 @@ class TestLog:
         }
         lines = [
             "",
-            "summary: {} of {} verified, {} failed{}".format(
+            _("summary: {} of {} verified, {} failed{}").format(
                 verified, self.clients if self.clients is not None else len(records), len(records) - verified,
-                ", INTERRUPTED" if interrupted else ""),
-            "total bytes: {:,}   aggregate rate: {}".format(total, format_rate(rate)),
-            "test ended {}; result: {}".format(summary["ended"], "OK" if ok else "FAILED"),
+                _(", INTERRUPTED") if interrupted else ""),
+            _("total bytes: {:,}   aggregate rate: {}").format(total, format_rate(rate)),
+            _("test ended {}; result: {}").format(summary["ended"], _("OK") if ok else _("FAILED")),
         ]
         self._write(lines, summary)
         with self._lock:
