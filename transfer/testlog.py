@@ -25,6 +25,8 @@ from transfer.units import format_ms, format_rate
 
 #: the text log's labels of ConnectionRecord.extra keys (key with spaces; English is the key itself)
 EXTRA_LABELS = (N_("file name"), N_("clients announced"), N_("server verdict"), N_("client bytes"), N_("server"))
+#: the test modes as the text log shows them
+MODE_WORDS = (N_("stream"), N_("raw"), N_("reliable"))
 
 
 def _iso(epoch):
@@ -99,7 +101,7 @@ class TestLog:
             _("file: {} ({:,} bytes)").format(printable(file_name) if file_name is not None else "-",
                                            file_size or 0),
             "sha256: {}".format(file_sha256 or "-"),
-            _("clients in this test: {}   mode: {}").format(clients, mode),
+            _("clients in this test: {}   mode: {}").format(clients, _(mode)),
             _("host: {}   python {} on {}").format(record["host"], record["python"], record["platform"]),
         ]
         if settings:
@@ -128,7 +130,7 @@ class TestLog:
                 if isinstance(value, str) and not value.isprintable():
                     value = printable(value)  # a name from the wire: no raw control characters
                 elif isinstance(value, str):
-                    value = localize(value)
+                    value = _(value)  # a stored English word ("ok", "no BYE") in the text log's language
                 lines.append("  {}: {}".format(_(key.replace("_", " ")), value))
         if rec.extra.get("client_report"):
             lines.append(_("  client report: {}").format(json.dumps(rec.extra["client_report"], sort_keys=True)))

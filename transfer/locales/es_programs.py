@@ -1,0 +1,270 @@
+"""Los textos de los programas en español: {texto en inglés (msgid): traducción}.
+
+El inglés es el texto del código (``_("...")`` / ``N_("...")``, las ayudas de argparse); aquí
+va cada uno traducido, con los mismos campos ``{}`` / ``%(default)s``.  Se usan los términos de
+la guía del laboratorio: prueba, cliente, archivo, tiempo de transferencia, tasa de
+transferencia, exitosa / fallida.  ``python3 -m transfer.msgids --missing es`` lista lo que
+falta; tests/test_i18n_programs.py falla si falta o sobra algo.
+"""
+
+MESSAGES = {
+    # --- argparse (sus propios textos) ---------------------------------------------------------
+    "usage: ": "uso: ",
+    "positional arguments": "argumentos posicionales",
+    "options": "opciones",
+    "optional arguments": "opciones",
+    "show this help message and exit": "muestra esta ayuda y termina",
+    "unrecognized arguments: %s": "argumentos no reconocidos: %s",
+    "the following arguments are required: %s": "faltan estos argumentos: %s",
+    "expected one argument": "se esperaba un valor",
+    "argument %(argument_name)s: %(message)s": "argumento %(argument_name)s: %(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "opción no válida: %(value)r (elija entre %(choices)s)",
+    "invalid %(type)s value: %(value)r": "valor %(type)s no válido: %(value)r",
+    "not allowed with argument %s": "no se permite junto con el argumento %s",
+    "ignored explicit argument %r": "se ignoró el argumento explícito %r",
+    "one of the arguments %s is required": "se necesita uno de los argumentos %s",
+    "expected at least one argument": "se esperaba al menos un valor",
+    "expected at most one argument": "se esperaba como mucho un valor",
+    "ambiguous option: %(option)s could match %(matches)s": "opción ambigua: %(option)s puede ser %(matches)s",
+
+    # --- transfer/cli.py, config.py, i18n.py ----------------------------------------------------
+    "{}: error: {}\n": "{}: error: {}\n",
+    "{}: input ended, stopping\n": "{}: se acabó la entrada, se detiene\n",
+    "\n{}: interrupted\n": "\n{}: interrumpido\n",
+    "{}: error: {} (see --help)\n": "{}: error: {} (vea --help)\n",
+    "expected a whole number of at least 1, got {!r}": "se esperaba un número entero de al menos 1, se recibió {!r}",
+    "expected a port from 0 to 65535, got {!r}": "se esperaba un puerto de 0 a 65535, se recibió {!r}",
+    "expected a number of seconds, got {!r}": "se esperaba un número de segundos, se recibió {!r}",
+    "expected a positive number of seconds, got {!r}": "se esperaba un número positivo de segundos, se recibió {!r}",
+    "language of the output (default: the locale's, else English)":
+        "idioma de la salida: es (español) o en (inglés) (por omisión: el de la configuración regional; si no, "
+        "inglés)",
+    "address to listen on (default: all interfaces, 0.0.0.0)":
+        "dirección en la que escucha (por omisión: todas las interfaces, 0.0.0.0)",
+    "port to listen on (default %(default)s; 0 picks a free one)":
+        "puerto en el que escucha (por omisión %(default)s; 0 elige uno libre)",
+    "file to send: a name from the files folder or its menu number (else asked)":
+        "archivo que se envía: un nombre de la carpeta files o su número en el menú (si no, se pregunta)",
+    "clients this test waits for (else asked; default answer 25)":
+        "clientes que espera esta prueba (si no, se pregunta; respuesta por omisión 25)",
+    "run one test and exit: status 0 only if every client verified":
+        "ejecuta una sola prueba y termina: estado 0 solo si todos los clientes verificaron el archivo",
+    "largest number of clients a test may wait for (default %(default)s)":
+        "número máximo de clientes que puede esperar una prueba (por omisión %(default)s)",
+    "folder of files to offer (default: files/)": "carpeta de los archivos que se ofrecen (por omisión: files/)",
+    "folder for logs (default: Logs/)": "carpeta de los registros (por omisión: Logs/)",
+    "do not create the standard 100MB.txt and 250MB.txt when missing":
+        "no crea los archivos estándar 100MB.txt y 250MB.txt cuando faltan",
+    "print only errors and the final result": "muestra solo los errores y el resultado final",
+    "write the port actually listened on to PATH (for scripts using --port 0)":
+        "escribe en PATH el puerto en el que realmente escucha (para scripts que usan --port 0)",
+    "seconds a send or receive may stall before the client is dropped (default %(default)s)":
+        "segundos que un envío o una recepción puede quedar detenido antes de soltar al cliente "
+        "(por omisión %(default)s)",
+    "seconds a connected client may take to send READY (default %(default)s)":
+        "segundos que un cliente conectado puede tardar en enviar READY (por omisión %(default)s)",
+    "seconds a new connection has to send HELLO (default %(default)s)":
+        "segundos que tiene una conexión nueva para enviar HELLO (por omisión %(default)s)",
+    "give up a test that has not finished after S seconds (default: no limit)":
+        "abandona una prueba que no terminó tras S segundos (por omisión: sin límite)",
+    "server address (else asked; default answer 127.0.0.1)":
+        "dirección del servidor (si no, se pregunta; respuesta por omisión 127.0.0.1)",
+    "server port (default %(default)s)": "puerto del servidor (por omisión %(default)s)",
+    "how many clients to start, one connection each (else asked)":
+        "cuántos clientes iniciar, una conexión cada uno (si no, se pregunta)",
+    "send READY as soon as every client is connected, without asking":
+        "envía READY en cuanto todos los clientes están conectados, sin preguntar",
+    "folder for received files (default: ArchivosRecibidos/)":
+        "carpeta de los archivos recibidos (por omisión: ArchivosRecibidos/)",
+    "keep a failed transfer's data as <name>.<random>.part instead of deleting it":
+        "conserva los datos de una transferencia fallida como <nombre>.<aleatorio>.part en lugar de borrarlos",
+    "seconds a connect or receive may stall before the client gives up (default %(default)s)":
+        "segundos que una conexión o una recepción puede quedar detenida antes de que el cliente desista "
+        "(por omisión %(default)s)",
+    "seconds to wait for the server's answers before the data (default %(default)s)":
+        "segundos de espera de las respuestas del servidor antes de los datos (por omisión %(default)s)",
+    "largest number of clients accepted at the prompt (default %(default)s)":
+        "número máximo de clientes que se acepta en la pregunta (por omisión %(default)s)",
+
+    # --- transfer/prompts.py, status.py, tables.py ----------------------------------------------
+    "{} [{}-{}, default {}]: ": "{} [{}-{}, por omisión {}]: ",
+    "  please type a whole number from {} to {}": "  escriba un número entero de {} a {}",
+    "  ... and {} more": "  ... y {} más",
+    "connecting": "conectando",
+    "connected": "conectado",
+    "ready": "listo",
+    "receiving": "recibiendo",
+    "sending": "enviando",
+    "waiting": "esperando",
+    "verified": "verificado",
+    "failed": "fallida",
+    "left": "se fue",
+    "busy": "ocupado",
+    "interrupted": "interrumpida",
+    "finishing": "terminando",
+    "client": "cliente",
+    "client address": "dirección del cliente",
+    "result": "resultado",
+    "bytes": "bytes",
+    "time": "tiempo de transferencia",
+    "rate": "tasa de transferencia",
+    "FAILED: ": "FALLIDA: ",
+    "{} of {} verified; {:,} bytes in all; aggregate {}":
+        "{} de {} verificados; {:,} bytes en total; tasa de transferencia agregada {}",
+
+    # --- transfer/server_app.py, client_app.py ----------------------------------------------------
+    "test did not finish within --test-timeout": "la prueba no terminó dentro de --test-timeout",
+    "no files to offer in {}": "no hay archivos que ofrecer en {}",
+    "cannot write the port file {}: {}": "no se puede escribir el archivo de puerto {}: {}",
+    "\nFiles in {}:\n": "\nArchivos en {}:\n",
+    "  {:>2}. {:<30} {:>15,} bytes  ({})\n": "  {:>2}. {:<30} {:>15,} bytes  ({})\n",
+    "File to send (number or name, q to quit): ": "Archivo que se envía (número o nombre, q para salir): ",
+    "--clients {} is over --max-clients {}": "--clients {} supera --max-clients {}",
+    "How many clients does this test wait for?": "¿Cuántos clientes espera esta prueba?",
+    "{} server listening on port {}. Clients can connect to:\n":
+        "Servidor {} escuchando en el puerto {}. Los clientes pueden conectarse a:\n",
+    "Test: {} ({:,} bytes) to {} client(s). SHA-256 {}\n":
+        "Prueba: archivo {} ({:,} bytes) para {} cliente(s). SHA-256 {}\n",
+    "Waiting for {} client(s) to connect and send READY (Ctrl-C stops)...\n":
+        "Esperando a que {} cliente(s) se conecten y envíen READY (Ctrl-C detiene)...\n",
+    "{} server - {} to {} client(s)": "Servidor {} - {} para {} cliente(s)",
+    "log: {}\n": "registro: {}\n",
+    "protocol error: {}": "error de protocolo: {}",
+    "interrupted after {:,} bytes": "interrumpida después de {:,} bytes",
+    "network error after {:,} bytes: {}": "error de red después de {:,} bytes: {}",
+    "internal error: {!r}": "error interno: {!r}",
+    "Server address": "Dirección del servidor",
+    "How many clients to start?": "¿Cuántos clientes iniciar?",
+    "{} client - {} client(s) to {}:{}": "Cliente {} - {} cliente(s) hacia {}:{}",
+    "{} of {} client(s) connected; file {} ({:,} bytes). Press Enter to send READY (q cancels): ":
+        "{} de {} cliente(s) conectados; archivo {} ({:,} bytes). Presione Enter para enviar READY (q cancela): ",
+    "did not finish": "no terminó",
+    "received files: {} in {}\n": "archivos recibidos: {} en {}\n",
+    "{} failed transfer(s): {}\n": "{} transferencia(s) fallida(s): {}\n",
+    "partial data kept as .part files": "los datos parciales se conservan como archivos .part",
+    "no file was left under a final name": "no quedó ningún archivo con su nombre final",
+
+    # --- transfer/testlog.py (registro de texto) ---------------------------------------------------
+    "file name": "nombre del archivo",
+    "clients announced": "clientes anunciados",
+    "server verdict": "veredicto del servidor",
+    "client bytes": "bytes del cliente",
+    "server": "servidor",
+    "stream": "flujo (TCP)",
+    "raw": "sin recuperación",
+    "reliable": "confiable",
+    "cannot find a free log name in {}": "no hay un nombre de registro libre en {}",
+    "cannot create the log folder {}: {}": "no se puede crear la carpeta de registros {}: {}",
+    "{} {} log - test started {}": "Registro {} del {} - prueba iniciada el {}",
+    "file: {} ({:,} bytes)": "archivo: {} ({:,} bytes)",
+    "clients in this test: {}   mode: {}": "clientes en esta prueba: {}   modo: {}",
+    "host: {}   python {} on {}": "equipo: {}   python {} en {}",
+    "settings: ": "configuración: ",
+    "connection: client {}  client {}  server {}": "conexión: cliente {}  cliente {}  servidor {}",
+    "  bytes sent: {:,}": "  bytes enviados: {:,}",
+    "  bytes received: {:,}": "  bytes recibidos: {:,}",
+    "  success: {}{}": "  transferencia exitosa: {}{}",
+    "yes": "sí",
+    "no": "no",
+    "  sha256 expected: {}": "  sha256 esperado: {}",
+    "  sha256 received: {}": "  sha256 recibido: {}",
+    "  transfer time: {}   rate: {}": "  tiempo de transferencia: {}   tasa de transferencia: {}",
+    "  client report: {}": "  informe del cliente: {}",
+    "  saved as: {}": "  guardado como: {}",
+    "  partial file kept as: {}": "  archivo parcial conservado como: {}",
+    "event {} {} from {}: {}": "evento {} {} de {}: {}",
+    "summary: {} of {} verified, {} failed{}": "resumen: {} de {} verificados, {} fallidos{}",
+    ", INTERRUPTED": ", INTERRUMPIDA",
+    "total bytes: {:,}   aggregate rate: {}": "bytes en total: {:,}   tasa de transferencia agregada: {}",
+    "test ended {}; result: {}": "prueba terminada el {}; resultado: {}",
+    "OK": "EXITOSA",
+    "FAILED": "FALLIDA",
+
+    # --- tcp/server.py ------------------------------------------------------------------------------
+    "TCP file-transfer server: sends a file from files/ to N clients at once and verifies each copy with SHA-256.":
+        "Servidor TCP de transferencia de archivos: envía un archivo de files/ a N clientes a la vez y verifica "
+        "cada copia con SHA-256.",
+    "port {} is already in use on {} (choose another with --port)":
+        "el puerto {} ya está en uso en {} (elija otro con --port)",
+    "cannot listen on {}:{}: {}": "no se puede escuchar en {}:{}: {}",
+    "internal error: {}": "error interno: {}",
+    "expected HELLO, got {}": "se esperaba HELLO, llegó {}",
+    "no HELLO within {:g} s": "ningún HELLO en {:g} s",
+    "before HELLO: {}": "antes de HELLO: {}",
+    "HELLO id={} total={}: test full or running": "HELLO id={} total={}: la prueba está completa o en curso",
+    "this test already has its {} client(s)": "esta prueba ya tiene sus {} cliente(s)",
+    "expected READY, got {}": "se esperaba READY, llegó {}",
+    "{}/{} ready": "{}/{} listos",
+    "timed out waiting for READY": "se agotó el tiempo de espera de READY",
+    "client {}: {}": "cliente {}: {}",
+    "test cancelled": "prueba cancelada",
+    "the other clients were not ready within {:g} s": "los demás clientes no estuvieron listos en {:g} s",
+    "connection lost: {}": "conexión perdida: {}",
+    "client closed the connection before the start": "el cliente cerró la conexión antes del inicio",
+    "unexpected data before DATA": "datos inesperados antes de DATA",
+    "connection closed while sending": "conexión cerrada durante el envío",
+    "all sent, waiting for DONE": "todo enviado, esperando DONE",
+    "expected DONE, got {}": "se esperaba DONE, llegó {}",
+    "client reports {} of {:,} bytes, hash {}": "el cliente informa {} de {:,} bytes, hash {}",
+    "matches": "coincide",
+    "differs": "no coincide",
+    "client stalled: nothing moved for {:g} s after {:,} bytes":
+        "cliente detenido: nada se movió durante {:g} s después de {:,} bytes",
+    "connection lost after {:,} bytes: {}": "conexión perdida después de {:,} bytes: {}",
+    "send failed after {:,} bytes: {}": "el envío falló después de {:,} bytes: {}",
+    "server interrupted ({})": "servidor interrumpido ({})",
+
+    # --- tcp/client.py -----------------------------------------------------------------------------------
+    "TCP file-transfer client: starts N clients that receive the server's file at once and verify it with SHA-256.":
+        "Cliente TCP de transferencia de archivos: inicia N clientes que reciben a la vez el archivo del servidor "
+        "y lo verifican con SHA-256.",
+    "client {}": "cliente {}",
+    "waiting for the other clients": "esperando a los demás clientes",
+    "DATA size {} differs from FILE size {}": "el tamaño de DATA {} difiere del tamaño de FILE {}",
+    "timed out after {:,} bytes (no data for {:g} s)":
+        "se agotó el tiempo después de {:,} bytes (sin datos durante {:g} s)",
+    "timed out waiting for the server": "se agotó el tiempo de espera del servidor",
+    "server closed the connection after {:,} of {} bytes": "el servidor cerró la conexión después de {:,} de {} bytes",
+    "connection refused by {}:{} (is the server running?)":
+        "conexión rechazada por {}:{} (¿está en marcha el servidor?)",
+    "cannot resolve {!r}: {}": "no se puede resolver {!r}: {}",
+    "no answer from {}:{} within {:g} s": "ninguna respuesta de {}:{} en {:g} s",
+    "cannot connect to {}:{}: {}": "no se puede conectar a {}:{}: {}",
+    "file {} ({:,} bytes), test of {} client(s)": "archivo {} ({:,} bytes), prueba de {} cliente(s)",
+    "server is busy: {}": "el servidor está ocupado: {}",
+    "server error: {}": "error del servidor: {}",
+    "expected {}, got {}": "se esperaba {}, llegó {}",
+    "cancelled before READY": "cancelado antes de READY",
+    "hashing stalled": "el cálculo del hash se detuvo",
+    "server closed the connection": "el servidor cerró la conexión",
+    "SHA-256 mismatch: server announced {}..., received {}...":
+        "SHA-256 distinto: el servidor anunció {}..., se recibió {}...",
+    "no BYE": "sin BYE",
+    "expected BYE after DONE, got {}": "se esperaba BYE después de DONE, llegó {}",
+    "ok": "exitosa",
+    "not ok": "fallida",
+    "{:,} bytes in {:.3f} s": "{:,} bytes en {:.3f} s",
+
+    # --- udp (ayudas compartidas) -------------------------------------------------------------------------
+    "send PINGs to the server's port and print each reply's round-trip time":
+        "envía PING al puerto del servidor y muestra el tiempo de ida y vuelta de cada respuesta",
+    "with --ping: how many PINGs (default %(default)s)": "con --ping: cuántos PING (por omisión %(default)s)",
+    "with --ping: seconds between PINGs, and how long to wait for each reply (default %(default)s)":
+        "con --ping: segundos entre PING y tiempo de espera de cada respuesta (por omisión %(default)s)",
+    "ports the per-client session sockets may use, e.g. 5003-5102 (one per client of a test), so a firewall can "
+    "open just those; default: any free port":
+        "puertos que pueden usar los sockets de sesión de cada cliente, p. ej. 5003-5102 (uno por cliente de una "
+        "prueba), para que un cortafuegos abra solo esos; por omisión: cualquier puerto libre",
+    "reliable mode (both sides): the client NACKs missing chunks, the server resends them and adapts its rate to "
+    "the loss; default is raw mode (each chunk sent once)":
+        "modo confiable (en ambos lados): el cliente pide con NACK los bloques que faltan, el servidor los reenvía "
+        "y adapta su tasa a la pérdida; por omisión, modo sin recuperación (cada bloque se envía una vez)",
+    "seconds of silence from a client after the data (no NACK, no REPORT) before its session is given up "
+    "(default: --timeout)":
+        "segundos de silencio de un cliente después de los datos (ni NACK ni REPORT) antes de abandonar su "
+        "sesión (por omisión: --timeout)",
+    "seconds without a datagram from the server that end a transfer: raw mode counts what is missing, reliable "
+    "mode gives up (default %(default)s)":
+        "segundos sin datagramas del servidor que terminan una transferencia: el modo sin recuperación cuenta lo "
+        "que falta, el modo confiable desiste (por omisión %(default)s)",
+}
