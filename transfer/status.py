@@ -99,7 +99,7 @@ class StatusBoard:
         width = shutil.get_terminal_size((100, 30)).columns
         lines = [self.title]
         counts = {}
-        for state, _ in self._rows.values():
+        for state, _detail in self._rows.values():
             counts[state] = counts.get(state, 0) + 1
         lines.append("  " + ", ".join("{} {}".format(n, _(s)) for s, n in sorted(counts.items())))
         room = max(3, height - 4)
