@@ -262,7 +262,7 @@ def localize(text, lang=None, _depth=0):
     exact = catalogue_.get(text)
     if exact is not None:
         return exact
-    if "{" in text or len(text) > 2000:
+    if len(text) > 2000:
         return text
     for regex, keys, _msgid, translation in _patterns_of(lang):
         match = regex.match(text)
@@ -347,4 +347,5 @@ class HelpFormatter(argparse.HelpFormatter):
         super().start_section(_(heading) if heading else heading)
 
     def _get_help_string(self, action):
-        return _(action.help) if action.help else action.help
+        # localize(): a help text built with .format() is found by its msgid too
+        return localize(action.help) if action.help else action.help

@@ -38,7 +38,10 @@ def _name(func):
     return None
 
 
-def _literal(node):
+def _literal(node, formatted=False):
+    if formatted and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "format":
+        return _literal(node.func.value)
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if hasattr(ast, "Str") and isinstance(node, getattr(ast, "Str")):  # Python 3.7 and older
@@ -59,7 +62,7 @@ def msgids_of(path):
         if name in _MARKERS and node.args:
             texts.append(_literal(node.args[0]))
         if name in _ARGPARSE_CALLS:
-            texts.extend(_literal(k.value) for k in node.keywords if k.arg in ("help", "description", "title"))
+            texts.extend(_literal(k.value, True) for k in node.keywords if k.arg in ("help", "description", "title"))
         for text in texts:
             if text:
                 where = "{}:{}".format(os.path.relpath(path, ROOT), node.lineno)

@@ -25,6 +25,7 @@ from transfer.client_app import ask_missing_settings, failure_reason, print_clie
 from transfer.config import client_config_from_args, client_parser, positive_int, seconds
 from transfer.errors import ProtocolError, TransferFailed
 from transfer.hashing import BackgroundWorker
+from transfer.i18n import N_, _, localize
 from transfer.incoming import IncomingFile
 from transfer.messages import MAX_LINE, Busy, ErrorMessage, printable
 from transfer.paths import received_file_name
@@ -61,7 +62,7 @@ def resolve(host, port):
     try:
         infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)
     except socket.gaierror as exc:
-        raise TransferFailed("cannot resolve {!r}: {}".format(host, exc.strerror or exc))
+        raise TransferFailed(N_("cannot resolve {!r}: {}").format(host, exc.strerror or exc))
     family, _, _, _, address = infos[0]
     return family, address
 
@@ -95,7 +96,7 @@ class UDPClientSession:
         self.sock = None
         self.server = None       # the well-known address
         self.session = None      # the session's address (source of FILE)
-        self.row = "client {}".format(client_id)
+        self.row = _("client {}").format(client_id)
         self._buffer = bytearray(RECV_BUFFER)
         self._view = memoryview(self._buffer)
         self._aborted = False
@@ -152,7 +153,7 @@ class UDPClientSession:
                         and rec.extra["server_verdict"] is None:
                     # no REPORT went out (cancelled, disk full, ...): tell the session, once, why
                     send_control(self.sock, ErrorMessage(reason=rec.reason[:200]), self.session)
-                self._state("failed", printable(rec.reason, 80))
+                self._state("failed", printable(localize(rec.reason), 80))
             if self.sock is not None:
                 try:
                     self.sock.close()
@@ -203,14 +204,14 @@ class UDPClientSession:
                 self._take_offer(message, source)
                 return True
             if isinstance(message, Busy) and source == self.server:
-                raise TransferFailed("server is busy: {}".format(printable(message.reason)))
+                raise TransferFailed(N_("server is busy: {}").format(printable(message.reason)))
             if isinstance(message, ErrorMessage):
-                raise TransferFailed("server error: {}".format(printable(message.reason)))
+                raise TransferFailed(N_("server error: {}").format(printable(message.reason)))
             return None
         if not self._exchange(hello, self.server, cfg.handshake_timeout, HELLO_MAX_INTERVAL, answer,
-                              "cancelled before the server answered"):
-            raise TransferFailed("no answer from {}:{} (UDP) within {:g} s: is the server running "
-                                 "and waiting for clients?".format(cfg.host, cfg.port, cfg.handshake_timeout))
+                              N_("cancelled before the server answered")):
+            raise TransferFailed(N_("no answer from {}:{} (UDP) within {:g} s: is the server running "
+                                 "and waiting for clients?").format(cfg.host, cfg.port, cfg.handshake_timeout))
 
     def _exchange(self, message, destination, seconds, max_interval, answer, cancelled=None, tries=None,
                   first_interval=FIRST_INTERVAL):
@@ -240,9 +241,9 @@ class UDPClientSession:
 
     def _take_offer(self, offer, source):
         if offer.mode != self.mode:
-            raise TransferFailed("server runs {} mode".format(printable(offer.mode, 20)))
+            raise TransferFailed(N_("server runs {} mode").format(printable(offer.mode, 20)))
         if offer.chunk > MAX_DATAGRAM - HEADER_SIZE or chunk_count(offer.size, offer.chunk) > MAX_SEQ + 1:
-            raise TransferFailed("server announced an impossible transfer: {:,} bytes in chunks of {:,}".format(
+            raise TransferFailed(N_("server announced an impossible transfer: {:,} bytes in chunks of {:,}").format(
                 offer.size, offer.chunk))
         self.offer = offer
         self.session = source
@@ -254,7 +255,7 @@ class UDPClientSession:
         rec.extra["datagrams_expected"] = chunk_count(offer.size, offer.chunk)
         family = self.sock.family
         rec.set_addresses(local_address(family, source, self.sock.getsockname()[1]), source, "client")
-        self._state("connected", "file {} ({:,} bytes), test of {} client(s), session port {}".format(
+        self._state("connected", _("file {} ({:,} bytes), test of {} client(s), session port {}").format(
             printable(offer.name, 60), offer.size, offer.clients, source[1]))
 
     def _wait_for_go(self):
@@ -264,11 +265,11 @@ class UDPClientSession:
         while not self.go.wait(HELLO_KEEPALIVE):
             send_control(self.sock, hello, self.server)
         if self.cancel.is_set():
-            raise TransferFailed("cancelled before READY")
+            raise TransferFailed(N_("cancelled before READY"))
 
     def _ready(self):
         """Send READY (repeated) until START or the first data datagram."""
-        self._state("ready", "waiting for the other clients")
+        self._state("ready", _("waiting for the other clients"))
 
         def answer(datagram, source):
             if source == self.session and len(datagram) and datagram[0] == DATA_TYPE:
@@ -278,13 +279,13 @@ class UDPClientSession:
             if isinstance(message, Start):
                 return True
             if isinstance(message, Wait):
-                self._state("ready", "{}/{} clients ready".format(message.ready, message.clients))
+                self._state("ready", _("{}/{} clients ready").format(message.ready, message.clients))
             elif isinstance(message, ErrorMessage):
-                raise TransferFailed("server error: {}".format(printable(message.reason)))
+                raise TransferFailed(N_("server error: {}").format(printable(message.reason)))
             return None
         if not self._exchange(UdpReady(transfer=self.offer.transfer), self.session, self.config.handshake_timeout,
-                              READY_REPEAT, answer, "cancelled while waiting for the other clients"):
-            raise TransferFailed("the transfer did not start within {:g} s".format(self.config.handshake_timeout))
+                              READY_REPEAT, answer, N_("cancelled while waiting for the other clients")):
+            raise TransferFailed(N_("the transfer did not start within {:g} s").format(self.config.handshake_timeout))
 
     # -- the data ---------------------------------------------------------------------------------
     def _receive(self, incoming):
@@ -309,7 +310,7 @@ class UDPClientSession:
         stall = self.config.timeout
         buffer = writer.take(stall)
         if buffer is None:
-            raise TransferFailed("writing the received file stalled for {:g} s".format(stall))
+            raise TransferFailed(N_("writing the received file stalled for {:g} s").format(stall))
         slot_views = buffer[1]
         spare_slots = [memoryview(bytearray(chunk))]  # receives (and drops) data while no batch buffer is free
         starved_since = None  # monotonic time since when no batch buffer was free
@@ -350,7 +351,7 @@ class UDPClientSession:
                 if buffer is not None:
                     slot_views, starved_since = buffer[1], None
                 elif time.monotonic() - starved_since > stall:
-                    raise TransferFailed("writing the received file stalled for {:g} s".format(stall))
+                    raise TransferFailed(N_("writing the received file stalled for {:g} s").format(stall))
             # -- one datagram: count, source, truncated; header in `header`, data in slot `filled`
             staged = True
             try:
@@ -449,7 +450,7 @@ class UDPClientSession:
                         last_full_nack = 0.0
                         next_feedback = 0.0
                     elif isinstance(message, ErrorMessage):
-                        raise TransferFailed("server error after {:,} bytes: {}".format(
+                        raise TransferFailed(N_("server error after {:,} bytes: {}").format(
                             got * chunk, printable(message.reason)))
             elif filled:
                 # quiet: write what the batch holds so the hash keeps up
@@ -529,9 +530,9 @@ class UDPClientSession:
         received = None
         if missing:
             received = incoming.digest() if incoming.hashed else None
-            how = "END received" if self._ended_by_end else "no datagram from the server for {:g} s".format(
+            how = N_("END received") if self._ended_by_end else N_("no datagram from the server for {:g} s").format(
                 self.idle_timeout)
-            reason = "{}: {:,} of {:,} bytes, {:,} of {:,} chunks missing".format(
+            reason = N_("{}: {:,} of {:,} bytes, {:,} of {:,} chunks missing").format(
                 how, rec.bytes, offer.size, missing, rec.extra["datagrams_expected"])
         else:
             try:
@@ -553,7 +554,7 @@ class UDPClientSession:
         if self.mode == "reliable":
             rec.extra["delivery_ms"] = round(rec.elapsed() * 1000.0, 3)  # first datagram -> verified
         rec.saved_as = str(incoming.final_path)
-        self._state("verified", "{:,} bytes in {:.3f} s".format(rec.bytes, (rec.time_ms or 0) / 1000))
+        self._state("verified", _("{:,} bytes in {:.3f} s").format(rec.bytes, (rec.time_ms or 0) / 1000))
 
     def _report(self, report, tries):
         """Send REPORT until BYE; the server's verdict or 'no BYE'."""
@@ -562,10 +563,10 @@ class UDPClientSession:
                 return None  # late data: not counted as ignored
             message = self._control_from(datagram, source, (self.session,))
             if isinstance(message, UdpBye):
-                return "ok" if message.ok else "not ok"
+                return N_("ok") if message.ok else N_("not ok")
             return None
         return self._exchange(report, self.session, tries * REPORT_INTERVAL + 1, REPORT_INTERVAL, answer,
-                              tries=tries, first_interval=REPORT_INTERVAL) or "no BYE"
+                              tries=tries, first_interval=REPORT_INTERVAL) or N_("no BYE")
 
 
 class BatchWriter:
@@ -627,7 +628,7 @@ class BatchWriter:
         error = self._worker.error
         if error is not None:
             raise error if isinstance(error, TransferFailed) else TransferFailed(
-                "cannot write the received file: {!r}".format(error))
+                N_("cannot write the received file: {!r}").format(error))
 
     def abandon(self):
         """Stop the writer thread without caring about its result."""
@@ -636,7 +637,7 @@ class BatchWriter:
     def close(self, timeout=60.0):
         """Wait until everything queued is written; raise its error if any."""
         if not self._worker.close(timeout):
-            raise TransferFailed("writing the received file stalled")
+            raise TransferFailed(N_("writing the received file stalled"))
         self.check()
 
 
@@ -677,19 +678,19 @@ def udp_run_client(config, prompter=None):
 
 
 CLIENT_COLUMNS = (
-    ("datagrams", lambda rec: str(rec.extra.get("datagrams_received", "-"))),
-    ("missing", lambda rec: str(rec.extra.get("missing", "-"))),
-    ("dup", lambda rec: str(rec.extra.get("duplicates", "-"))),
-    ("resent", lambda rec: str(rec.extra.get("resent_datagrams", "-"))),
-    ("port", lambda rec: str(rec.server_port)),
+    (N_("datagrams"), lambda rec: str(rec.extra.get("datagrams_received", "-"))),
+    (N_("missing"), lambda rec: str(rec.extra.get("missing", "-"))),
+    (N_("dup"), lambda rec: str(rec.extra.get("duplicates", "-"))),
+    (N_("resent"), lambda rec: str(rec.extra.get("resent_datagrams", "-"))),
+    (N_("port"), lambda rec: str(rec.server_port)),
 )
 
 
 def build_parser():
     """The client's command line: the common flags plus the UDP ones."""
-    parser = client_parser("udp/client.py", "UDP file-transfer client: starts N clients that receive the "
-                           "server's file in numbered datagrams and verify it with SHA-256; --ping is a UDP "
-                           "echo client.", DEFAULT_PORT)
+    parser = client_parser("udp/client.py", N_("UDP file-transfer client: starts N clients that receive the "
+                                               "server's file in numbered datagrams and verify it with SHA-256; "
+                                               "--ping is a UDP echo client."), DEFAULT_PORT)
     add_udp_flags(parser, "client")
     parser.add_argument("--ping", action="store_true",
                         help="send PINGs to the server's port and print each reply's round-trip time")
@@ -712,7 +713,7 @@ def main(argv=None, input_fn=None):
         prompter = Prompter(input_fn=input_fn)
         if args.ping:
             if not config.host:
-                config.host = prompter.ask_text("Server address", "127.0.0.1")
+                config.host = prompter.ask_text(_("Server address"), "127.0.0.1")
             return run_ping(config.host, config.port, args.count, args.interval)
         ask_missing_settings(config, prompter, DEFAULT_PORT)
         result = udp_run_client(config, prompter)

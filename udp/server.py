@@ -27,6 +27,7 @@ from transfer.cli import run_main
 from transfer.config import seconds, server_config_from_args, server_parser
 from transfer.errors import ProtocolError, UserError
 from transfer.gate import TestGate
+from transfer.i18n import N_, _, localize
 from transfer.messages import Busy, ErrorMessage, printable
 from transfer.records import ConnectionRecord
 from transfer.server_app import TestOutcome, run_server_program, wait_for_test
@@ -110,8 +111,8 @@ def bind_udp(bind, port):
     except OSError as exc:
         sock.close()
         if getattr(exc, "errno", None) in (98, 48, 10048):
-            raise UserError("UDP port {} is already in use on {} (choose another with --port)".format(port, bind))
-        raise UserError("cannot bind UDP {}:{}: {}".format(bind, port, exc.strerror or exc))
+            raise UserError(_("UDP port {} is already in use on {} (choose another with --port)").format(port, bind))
+        raise UserError(_("cannot bind UDP {}:{}: {}").format(bind, port, exc.strerror or exc))
     ignore_connreset(sock)
     return sock
 
@@ -127,14 +128,14 @@ def bind_session_socket(bind, ports=None):
             return bind_udp(bind, port)
         except UserError:
             continue
-    raise OSError("no free port in --session-ports {}-{}".format(low, high))
+    raise OSError(N_("no free port in --session-ports {}-{}").format(low, high))
 
 
 def session_ports(text):
     """argparse type: 'LOW-HIGH' (1024..65535), the ports session sockets may use."""
     low, sep, high = str(text).partition("-")
     if not (low.isdigit() and high.isdigit() and sep) or not 1 <= int(low) <= int(high) <= 65535:
-        raise argparse.ArgumentTypeError("expected a port range LOW-HIGH such as 5003-5102, got {!r}".format(text))
+        raise argparse.ArgumentTypeError(_("expected a port range LOW-HIGH such as 5003-5102, got {!r}").format(text))
     return int(low), int(high)
 
 
@@ -177,8 +178,8 @@ class UDPTest:
         with self.lock:
             self.records.append(rec)
             last = len(self.records) >= self.clients
-        self.board.update(_row(rec), rec.state, "{} datagrams sent, {} resent".format(
-            rec.extra["datagrams_sent"], rec.extra["resent_datagrams"]) if rec.ok else printable(rec.reason, 80))
+        self.board.update(_row(rec), rec.state, _("{} datagrams sent, {} resent").format(
+            rec.extra["datagrams_sent"], rec.extra["resent_datagrams"]) if rec.ok else printable(localize(rec.reason), 80))
         if last:
             self.finished.set()
 
@@ -200,7 +201,7 @@ class UDPTest:
 
 
 def _row(rec):
-    return "client {}".format(rec.client_id) if rec.client_id is not None else rec.client_address
+    return _("client {}").format(rec.client_id) if rec.client_id is not None else rec.client_address
 
 
 class UDPFileServer:
@@ -252,8 +253,8 @@ class UDPFileServer:
                 test.abort()
             self._collect_unfinished(test)
             if test.ignored:
-                test_log.add_event("ignored", "-", "{} datagram(s) ignored on the well-known port during this "
-                                   "test (the first {} are logged above)".format(test.ignored, EVENTS_LOGGED))
+                test_log.add_event("ignored", "-", N_("{} datagram(s) ignored on the well-known port during this "
+                                   "test (the first {} are logged above)").format(test.ignored, EVENTS_LOGGED))
             board.stop()
             test_log.close(interrupted=interrupted)
             test.release()
@@ -297,34 +298,34 @@ class UDPFileServer:
 
     def _dispatch(self, datagram, peer):
         if not datagram or is_data(datagram):
-            self._ignore(peer, "data datagram on the well-known port" if datagram else "empty datagram")
+            self._ignore(peer, N_("data datagram on the well-known port") if datagram else N_("empty datagram"))
             return
         try:
             message = decode_control(datagram)
         except ProtocolError as exc:
-            self._ignore(peer, "bad datagram ({} bytes): {}".format(len(datagram), exc))
+            self._ignore(peer, N_("bad datagram ({} bytes): {}").format(len(datagram), exc))
             return
         if isinstance(message, Ping):
             self._answer_ping(message, peer)
         elif isinstance(message, UdpHello):
             self._hello(message, peer)
         else:
-            self._ignore(peer, "unexpected {} on the well-known port".format(message.VERB))
+            self._ignore(peer, N_("unexpected {} on the well-known port").format(message.VERB))
 
     def _answer_ping(self, ping, peer):
         self.pings += 1
         send_control(self.sock, Pong(seq=ping.seq), peer)
         test = self._test
         if test is not None:
-            test.log.add_event("ping", address_text(peer), "PING seq={}".format(ping.seq))
+            test.log.add_event("ping", address_text(peer), N_("PING seq={}").format(ping.seq))
         if not self.config.quiet:
-            self.out.write("ping from {} seq={}\n".format(address_text(peer), ping.seq))
+            self.out.write(_("ping from {} seq={}\n").format(address_text(peer), ping.seq))
             self.out.flush()
 
     def _hello(self, hello, peer):
         test = self._test
         if test is None or not test.accepting:
-            self._ignore(peer, "HELLO id={} while no test waits for clients".format(hello.id))
+            self._ignore(peer, N_("HELLO id={} while no test waits for clients").format(hello.id))
             return
         with test.lock:
             session = test.sessions.get(peer)
@@ -333,22 +334,22 @@ class UDPFileServer:
             session.offer()  # its FILE was lost: send it again
             return
         if hello.mode != test.mode:
-            send_control(self.sock, ErrorMessage(reason="the server runs {} mode: {} the client's --reliable".format(
+            send_control(self.sock, ErrorMessage(reason=N_("the server runs {} mode: {} the client's --reliable").format(
                 test.mode, "add" if test.mode == "reliable" else "remove")), peer)
-            test.log.add_event("protocol_error", address_text(peer), "HELLO mode={} on a {} server".format(
+            test.log.add_event("protocol_error", address_text(peer), N_("HELLO mode={} on a {} server").format(
                 printable(hello.mode, 20), test.mode))
             return
         if not test.gate.join():
-            test.log.add_event("busy", address_text(peer), "HELLO id={} total={}: test full or running".format(
+            test.log.add_event("busy", address_text(peer), N_("HELLO id={} total={}: test full or running").format(
                 hello.id, hello.total))
-            send_control(self.sock, Busy(reason="this test already has its {} client(s)".format(test.clients)), peer)
+            send_control(self.sock, Busy(reason=N_("this test already has its {} client(s)").format(test.clients)), peer)
             return
         try:
             session = ServerSession(test, hello, peer)
         except OSError as exc:
             test.gate.leave(False)
-            test.log.add_event("error", address_text(peer), "cannot open a session socket: {}".format(exc))
-            send_control(self.sock, ErrorMessage(reason="server cannot open a session socket"), peer)
+            test.log.add_event("error", address_text(peer), N_("cannot open a session socket: {}").format(exc))
+            send_control(self.sock, ErrorMessage(reason=N_("server cannot open a session socket")), peer)
             return
         with test.lock:
             test.sessions[peer] = session
@@ -442,7 +443,7 @@ class ServerSession:
         except ProtocolError as exc:
             self.record.extra["ignored_datagrams"] += 1
             if self.record.extra["ignored_datagrams"] <= EVENTS_LOGGED:
-                self.test.log.add_event("protocol_error", self.peer_text, "ignored: {}".format(exc))
+                self.test.log.add_event("protocol_error", self.peer_text, N_("ignored: {}").format(exc))
             return None
         if getattr(message, "transfer", self.transfer) != self.transfer:
             self.record.extra["ignored_datagrams"] += 1
@@ -464,9 +465,9 @@ class ServerSession:
                 self._send_raw()
         except Exception as exc:  # a bug in one session must not stop the others
             log.exception("session %s", self.peer_text)
-            rec.fail("internal error: {!r}".format(exc))
+            rec.fail(N_("internal error: {!r}").format(exc))
         if test.stopping and not rec.ok:
-            rec.reason = "server interrupted ({})".format(rec.reason or "stopped")
+            rec.reason = N_("server interrupted ({})").format(rec.reason or "stopped")
         if rec.started and rec.time_ms is None:
             rec.stop_clock()
         test.finish_connection(rec)
@@ -489,7 +490,7 @@ class ServerSession:
         try:
             while not test.gate.started.is_set():
                 if test.stopping or test.gate.cancelled.is_set():
-                    raise _Left("test cancelled")
+                    raise _Left(N_("test cancelled"))
                 if ready:
                     # wait on the gate itself, so every session starts the moment the last client is READY
                     # (not up to a poll interval later); then look at the socket without waiting
@@ -502,30 +503,30 @@ class ServerSession:
                 if message is None:
                     if ready:
                         if now - last_heard > READY_SILENCE:
-                            raise _Left("client silent for {:g} s after READY".format(READY_SILENCE))
+                            raise _Left(N_("client silent for {:g} s after READY").format(READY_SILENCE))
                     elif now - max(last_heard, self.heard) > self.cfg.hello_timeout:
                         # a client that waits (for its user, for its other clients) repeats HELLO meanwhile
-                        raise _Left("nothing from the client (READY or HELLO) for {:g} s after FILE (--hello-timeout)"
+                        raise _Left(N_("nothing from the client (READY or HELLO) for {:g} s after FILE (--hello-timeout)")
                                     .format(self.cfg.hello_timeout))
                     elif now - began > self.cfg.handshake_timeout:
-                        raise _Left("no READY within {:g} s (--handshake-timeout)".format(self.cfg.handshake_timeout))
+                        raise _Left(N_("no READY within {:g} s (--handshake-timeout)").format(self.cfg.handshake_timeout))
                     continue
                 last_heard = now
                 if isinstance(message, UdpReady):
                     if not ready:
                         ready = True
                         test.gate.ready()
-                        test.board.update(self.row, "ready", "{}/{} ready".format(test.gate.ready_count,
+                        test.board.update(self.row, "ready", _("{}/{} ready").format(test.gate.ready_count,
                                                                                    test.clients))
                     if test.gate.started.is_set():
                         break
                     self._send(Wait(transfer=self.transfer, ready=test.gate.ready_count, clients=test.clients))
                 elif isinstance(message, ErrorMessage):
-                    raise _Left("client gave up: {}".format(printable(message.reason, 80)))
+                    raise _Left(N_("client gave up: {}").format(printable(message.reason, 80)))
         except _Left as exc:
             test.gate.leave(ready)
-            test.board.update(self.row, "left", printable(str(exc), 60))
-            test.log.add_event("left_before_start", self.peer_text, "client {}: {}".format(self.record.client_id, exc))
+            test.board.update(self.row, "left", printable(localize(str(exc)), 60))
+            test.log.add_event("left_before_start", self.peer_text, N_("client {}: {}").format(self.record.client_id, exc))
             with test.lock:
                 test.sessions.pop(self.peer, None)
             self._close()
@@ -584,7 +585,7 @@ class ServerSession:
         sent_bytes = 0
         for seq in range(self.chunks):
             if test.stopping:
-                rec.fail("interrupted after {:,} bytes".format(sent_bytes))
+                rec.fail(N_("interrupted after {:,} bytes").format(sent_bytes))
                 rec.stop_clock(last_sent)
                 return
             bucket.take(self.chunk + HEADER_SIZE)
@@ -607,7 +608,7 @@ class ServerSession:
             if message is None:
                 return None
             if isinstance(message, ErrorMessage):
-                self.record.fail("client gave up: {}".format(printable(message.reason, 80)))
+                self.record.fail(N_("client gave up: {}").format(printable(message.reason, 80)))
                 return message
             if isinstance(message, Report):
                 self._take_report(message)
@@ -620,7 +621,7 @@ class ServerSession:
         end = End(transfer=self.transfer, chunks=self.chunks, bytes=test.entry.size)
         interval = END_FIRST_INTERVAL
         heard = time.monotonic()
-        self.test.board.update(self.row, "waiting", "all sent, waiting for the client's REPORT")
+        self.test.board.update(self.row, "waiting", _("all sent, waiting for the client's REPORT"))
         while not test.stopping:
             self._send(end)
             rec.extra["end_sent"] = rec.extra.get("end_sent", 0) + 1
@@ -637,16 +638,16 @@ class ServerSession:
                     self._take_report(message)
                     return True
                 if isinstance(message, ErrorMessage):
-                    rec.fail("client gave up: {}".format(printable(message.reason, 80)))
+                    rec.fail(N_("client gave up: {}").format(printable(message.reason, 80)))
                     return True
                 if on_message(message):
                     return False
             silence = self.cfg.idle_timeout or self.cfg.timeout
             if time.monotonic() - heard > silence:
-                rec.fail("no REPORT from the client within {:g} s after the data".format(silence))
+                rec.fail(N_("no REPORT from the client within {:g} s after the data").format(silence))
                 return True
             interval = min(END_MAX_INTERVAL, interval * 2)
-        rec.fail("interrupted while waiting for the client's REPORT")
+        rec.fail(N_("interrupted while waiting for the client's REPORT"))
         return True
 
     def _take_report(self, report):
@@ -659,9 +660,9 @@ class ServerSession:
         rec.ok = bool(report.ok and report.missing == 0 and report.sha256 == test.entry.sha256
                       and report.bytes == test.entry.size)
         if not rec.ok:
-            rec.fail("client reports {}: {:,} of {:,} bytes, {} chunk(s) missing, hash {}".format(
-                "verified" if report.ok else "FAILED", report.bytes, test.entry.size, report.missing,
-                "matches" if report.sha256 == test.entry.sha256 else "differs"))
+            rec.fail(N_("client reports {}: {:,} of {:,} bytes, {} chunk(s) missing, hash {}").format(
+                N_("verified") if report.ok else N_("FAILED"), report.bytes, test.entry.size, report.missing,
+                N_("matches") if report.sha256 == test.entry.sha256 else N_("differs")))
         expected = self.chunks
         rec.extra.update({"datagrams_received": report.datagrams, "duplicates": report.duplicates,
                           "out_of_order": report.out_of_order, "missing": report.missing})
@@ -729,7 +730,7 @@ class ServerSession:
 
         while not done:
             if test.stopping:
-                rec.fail("interrupted after {:,} bytes".format(sent_bytes))
+                rec.fail(N_("interrupted after {:,} bytes").format(sent_bytes))
                 break
             if pending:
                 seq = pending.popleft()
@@ -770,7 +771,7 @@ class ServerSession:
                         if isinstance(message, Report):
                             self._take_report(message)
                         else:
-                            rec.fail("client gave up: {}".format(printable(message.reason, 80)))
+                            rec.fail(N_("client gave up: {}").format(printable(message.reason, 80)))
                         done = True
                         break
                     handle(message)
@@ -789,14 +790,15 @@ class ServerSession:
 def build_parser():
     """The server's command line: the common flags plus the UDP ones."""
     parser = server_parser(
-        "udp/server.py", "UDP file-transfer server: sends a file from files/ to N clients at once in numbered "
-        "datagrams (each client gets its own server port) and collects each client's verdict.", DEFAULT_PORT)
+        "udp/server.py", N_("UDP file-transfer server: sends a file from files/ to N clients at once in numbered "
+                            "datagrams (each client gets its own server port) and collects each client's verdict."),
+        DEFAULT_PORT)
     add_udp_flags(parser, "server")
     hello = parser._option_string_actions.get("--hello-timeout")  # shared flag: say what it means for UDP
     if hello is not None:
-        hello.help = ("seconds a client's session waits after FILE for the client's next datagram (READY, or the "
-                      "HELLO a waiting client repeats every {:g} s) before it frees the place (default "
-                      "%(default)s)".format(HELLO_KEEPALIVE))
+        hello.help = N_("seconds a client's session waits after FILE for the client's next datagram (READY, or "
+                        "the HELLO a waiting client repeats every {:g} s) before it frees the place (default "
+                        "%(default)s)").format(HELLO_KEEPALIVE)
     return parser
 
 
@@ -807,7 +809,7 @@ def rate_value(text, low=0, high=None, what="--rate"):
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc))
     if value < low or (high is not None and value > high):
-        raise argparse.ArgumentTypeError("{} must be {} to {} bytes (header included), got {}".format(
+        raise argparse.ArgumentTypeError(_("{} must be {} to {} bytes (header included), got {}").format(
             what, low, high, text))
     return value
 
@@ -867,10 +869,10 @@ def _report_column(key):
 
 
 SERVER_COLUMNS = (
-    ("sent", lambda rec: str(rec.extra.get("datagrams_sent", "-"))),
-    ("resent", lambda rec: str(rec.extra.get("resent_datagrams", "-"))),
-    ("missing", _report_column("missing")),
-    ("port", lambda rec: str(rec.server_port)),
+    (N_("sent"), lambda rec: str(rec.extra.get("datagrams_sent", "-"))),
+    (N_("resent"), lambda rec: str(rec.extra.get("resent_datagrams", "-"))),
+    (N_("missing"), _report_column("missing")),
+    (N_("port"), lambda rec: str(rec.server_port)),
 )
 
 

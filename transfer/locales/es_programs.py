@@ -267,4 +267,98 @@ MESSAGES = {
     "mode gives up (default %(default)s)":
         "segundos sin datagramas del servidor que terminan una transferencia: el modo sin recuperación cuenta lo "
         "que falta, el modo confiable desiste (por omisión %(default)s)",
+
+    # --- udp (added by fill) ---
+    "cancelled before the server answered": "cancelado antes de que respondiera el servidor",
+    "no answer from {}:{} (UDP) within {:g} s: is the server running and waiting for clients?":
+        "ninguna respuesta de {}:{} (UDP) en {:g} s: ¿está en marcha el servidor y esperando clientes?",
+    "server runs {} mode": "el servidor funciona en modo {}",
+    "server announced an impossible transfer: {:,} bytes in chunks of {:,}":
+        "el servidor anunció una transferencia imposible: {:,} bytes en bloques de {:,}",
+    "file {} ({:,} bytes), test of {} client(s), session port {}":
+        "archivo {} ({:,} bytes), prueba de {} cliente(s), puerto de sesión {}",
+    "{}/{} clients ready": "{}/{} clientes listos",
+    "cancelled while waiting for the other clients": "cancelado mientras esperaba a los demás clientes",
+    "the transfer did not start within {:g} s": "la transferencia no empezó en {:g} s",
+    "writing the received file stalled for {:g} s": "la escritura del archivo recibido se detuvo durante {:g} s",
+    "server error after {:,} bytes: {}": "error del servidor después de {:,} bytes: {}",
+    "END received": "END recibido",
+    "no datagram from the server for {:g} s": "ningún datagrama del servidor durante {:g} s",
+    "{}: {:,} of {:,} bytes, {:,} of {:,} chunks missing": "{}: {:,} de {:,} bytes, faltan {:,} de {:,} bloques",
+    "cannot write the received file: {!r}": "no se puede escribir el archivo recibido: {!r}",
+    "writing the received file stalled": "la escritura del archivo recibido se detuvo",
+    "datagrams": "datagramas",
+    "missing": "faltantes",
+    "dup": "dup",
+    "resent": "reenviados",
+    "port": "puerto",
+    "UDP file-transfer client: starts N clients that receive the server's file in numbered datagrams "
+    "and verify it with SHA-256; --ping is a UDP echo client.":
+        "Cliente UDP de transferencia de archivos: inicia N clientes que reciben el archivo del servidor "
+        "en datagramas numerados y lo verifican con SHA-256; --ping es un cliente de eco UDP.",
+    "PING {} (UDP), {} request(s), {:g} s apart\n": "PING {} (UDP), {} solicitud(es), cada {:g} s\n",
+    "seq={}: send failed: {}\n": "seq={}: el envío falló: {}\n",
+    "reply from {}: seq={} time={:.3f} ms\n": "respuesta de {}: seq={} tiempo={:.3f} ms\n",
+    "seq={}: no reply within {:g} s\n": "seq={}: ninguna respuesta en {:g} s\n",
+    "--- {} UDP ping statistics ---\n": "--- estadísticas de ping UDP de {} ---\n",
+    "{} sent, {} received, {:.1f}% loss\n": "{} enviados, {} recibidos, {:.1f}% de pérdida\n",
+    "rtt min/avg/max = {:.3f}/{:.3f}/{:.3f} ms\n": "rtt mín/prom/máx = {:.3f}/{:.3f}/{:.3f} ms\n",
+    "UDP port {} is already in use on {} (choose another with --port)":
+        "el puerto UDP {} ya está en uso en {} (elija otro con --port)",
+    "cannot bind UDP {}:{}: {}": "no se puede abrir UDP {}:{}: {}",
+    "no free port in --session-ports {}-{}": "ningún puerto libre en --session-ports {}-{}",
+    "expected a port range LOW-HIGH such as 5003-5102, got {!r}":
+        "se esperaba un rango de puertos LOW-HIGH como 5003-5102, se recibió {!r}",
+    "{} datagrams sent, {} resent": "{} datagramas enviados, {} reenviados",
+    "{} datagram(s) ignored on the well-known port during this test (the first {} are logged above)":
+        "{} datagrama(s) ignorados en el puerto conocido durante esta prueba (los primeros {} están "
+        "arriba en el registro)",
+    "data datagram on the well-known port": "datagrama de datos en el puerto conocido",
+    "empty datagram": "datagrama vacío",
+    "bad datagram ({} bytes): {}": "datagrama incorrecto ({} bytes): {}",
+    "unexpected {} on the well-known port": "{} inesperado en el puerto conocido",
+    "PING seq={}": "PING seq={}",
+    "ping from {} seq={}\n": "ping de {} seq={}\n",
+    "HELLO id={} while no test waits for clients": "HELLO id={} cuando ninguna prueba espera clientes",
+    "the server runs {} mode: {} the client's --reliable":
+        "el servidor funciona en modo {}: {} el --reliable del cliente",
+    "HELLO mode={} on a {} server": "HELLO mode={} en un servidor {}",
+    "cannot open a session socket: {}": "no se puede abrir un socket de sesión: {}",
+    "server cannot open a session socket": "el servidor no puede abrir un socket de sesión",
+    "ignored: {}": "ignorado: {}",
+    "client silent for {:g} s after READY": "cliente en silencio durante {:g} s después de READY",
+    "nothing from the client (READY or HELLO) for {:g} s after FILE (--hello-timeout)":
+        "nada del cliente (READY ni HELLO) durante {:g} s después de FILE (--hello-timeout)",
+    "no READY within {:g} s (--handshake-timeout)": "ningún READY en {:g} s (--handshake-timeout)",
+    "client gave up: {}": "el cliente desistió: {}",
+    "all sent, waiting for the client's REPORT": "todo enviado, esperando el REPORT del cliente",
+    "no REPORT from the client within {:g} s after the data":
+        "ningún REPORT del cliente en {:g} s después de los datos",
+    "interrupted while waiting for the client's REPORT": "interrumpida mientras esperaba el REPORT del cliente",
+    "client reports {}: {:,} of {:,} bytes, {} chunk(s) missing, hash {}":
+        "el cliente informa {}: {:,} de {:,} bytes, {} bloque(s) faltantes, hash {}",
+    "UDP file-transfer server: sends a file from files/ to N clients at once in numbered datagrams "
+    "(each client gets its own server port) and collects each client's verdict.":
+        "Servidor UDP de transferencia de archivos: envía un archivo de files/ a N clientes a la vez en "
+        "datagramas numerados (cada cliente tiene su propio puerto en el servidor) y recoge el veredicto "
+        "de cada cliente.",
+    "seconds a client's session waits after FILE for the client's next datagram (READY, or the HELLO "
+    "a waiting client repeats every {:g} s) before it frees the place (default %(default)s)":
+        "segundos que la sesión de un cliente espera después de FILE el siguiente datagrama del cliente "
+        "(READY, o el HELLO que un cliente en espera repite cada {:g} s) antes de liberar el lugar (por "
+        "omisión %(default)s)",
+    "{} must be {} to {} bytes (header included), got {}":
+        "{} debe estar entre {} y {} bytes (encabezado incluido), se recibió {}",
+    "sending rate per client in bytes/s, K/M/G suffixes (powers of 1000); 0 = unpaced. Default: {:,} "
+    "bytes/s shared by the clients of the test. In reliable mode this is the starting rate, which "
+    "then adapts":
+        "tasa de envío por cliente en bytes/s, sufijos K/M/G (potencias de 1000); 0 = sin ritmo. Por "
+        "omisión: {:,} bytes/s repartidos entre los clientes de la prueba. En modo confiable es la tasa "
+        "inicial, que luego se adapta",
+    "datagram payload in bytes, the {}-byte header included ({} to {}; default {}, or what fits one "
+    "IP packet when the path to a client has a smaller MTU, e.g. 1472 on Ethernet)":
+        "carga útil del datagrama en bytes, con el encabezado de {} bytes incluido ({} a {}; por omisión "
+        "{}, o lo que cabe en un paquete IP cuando el camino hacia un cliente tiene una MTU menor, p. "
+        "ej. 1472 en Ethernet)",
+    "sent": "enviados",
 }
