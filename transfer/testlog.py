@@ -24,7 +24,19 @@ from transfer.units import format_ms, format_rate
 
 
 #: the text log's labels of ConnectionRecord.extra keys (key with spaces; English is the key itself)
-EXTRA_LABELS = (N_("file name"), N_("clients announced"), N_("server verdict"), N_("client bytes"), N_("server"))
+EXTRA_LABELS = (N_("file name"), N_("clients announced"), N_("server verdict"), N_("client bytes"), N_("server"),
+                N_("chunk size"), N_("chunk data"), N_("chunks"), N_("control received"), N_("control sent"),
+                N_("datagrams expected"), N_("datagrams received"), N_("datagrams sent"), N_("delivery ms"),
+                N_("duplicates"), N_("end sent"), N_("end received"), N_("ignored datagrams"), N_("loss pct"),
+                N_("out of order"), N_("resent datagrams"), N_("resent pct"), N_("so rcvbuf"), N_("so sndbuf"),
+                N_("transfer id"), N_("bytes received"), N_("first gap seq"), N_("gaps seen"),
+                N_("nack datagrams"), N_("nack rounds"), N_("dropped writer behind"), N_("rate bytes per s set"),
+                N_("rate blackouts"), N_("rate decreases"), N_("rate final"), N_("rate max"), N_("rate min"),
+                N_("rate silences"), N_("rate start"), N_("bytes sent total"), N_("datagrams resent"),
+                N_("loss before recovery pct"), N_("rate sent bytes per s"), N_("rate received bytes per s"),
+                N_("suggested rate bytes per s"), N_("io path"), N_("rate control"), N_("receive threads"),
+                N_("feedback sent"), N_("feedback received"), N_("receive calls"), N_("datagrams per call"),
+                N_("send errors"), N_("rate estimate"), N_("server answered"), N_("test clients"), N_("nack sent"))
 #: the test modes as the text log shows them
 MODE_WORDS = (N_("stream"), N_("raw"), N_("reliable"))
 
