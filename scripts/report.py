@@ -637,7 +637,7 @@ def _positive_int(text):
 def build_parser():
     """The argparse parser of the CLI."""
     parser = _Parser(
-        prog="report.py", description="Build the lab's performance report (Markdown, HTML, PDF, CSV, SVG charts) "
+        prog="report.py", formatter_class=i18n.HelpFormatter, description="Build the lab's performance report (Markdown, HTML, PDF, CSV, SVG charts) "
                                       "from JSON-lines logs.")
     parser.add_argument("logs", nargs="*", help="*-log.jsonl files or folders searched recursively (default: the "
                                                 "hand-run logs in {0} when they are the newest, else the newest "
@@ -685,7 +685,8 @@ def _choose_paths(args, err):
 def main(argv=None, now=None):
     """CLI: ``report.py [LOGS...] [options]``; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    with i18n.chosen(sys.argv[1:] if argv is None else argv):  # --help and usage errors in that language
+        args = parser.parse_args(argv)
     err = lambda msg: sys.stderr.write(msg + "\n")  # noqa: E731
     lang = i18n.choose(args.lang)
     since = None

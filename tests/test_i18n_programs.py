@@ -170,6 +170,16 @@ class HelpTest(unittest.TestCase):
                     self.assertNotIn(english, text)
                 self.assertEqual(self._help(program, [], _env(LANG="es_CO.UTF-8")), text)
 
+    def test_scripts_help_in_spanish(self):
+        for program, phrase in (("scripts/benchmark.py", "ejecuta la matriz N veces"),
+                                ("scripts/report.py", "título del informe")):
+            with self.subTest(program=program):
+                text = self._help(program, ["--lang", "es"], _env())
+                self.assertIn("uso: ", text)
+                self.assertIn(phrase, text)
+                self.assertNotIn("show this help", text)
+                self.assertEqual(self._help(program, [], _env(LANG="es_CO.UTF-8")), text)
+
     def test_help_in_english_by_default(self):
         text = self._help("tcp/server.py", [], _env(LANG="C.UTF-8"))
         self.assertIn("usage: ", text)

@@ -37,7 +37,7 @@ import sys
 
 __all__ = ["LANGUAGES", "DEFAULT", "choose", "detect", "set_language", "language", "tr", "translator",
            "catalogue", "number", "add_argument",
-           "_", "N_", "localize", "program_catalogue", "setup", "prescan", "HelpFormatter", "ARGPARSE_MSGIDS"]
+           "_", "N_", "localize", "program_catalogue", "setup", "chosen", "prescan", "HelpFormatter", "ARGPARSE_MSGIDS"]
 
 log = logging.getLogger(__name__)
 
@@ -299,6 +299,23 @@ def setup(argv=None, environ=None):
         lang = choose(None, environ)
     set_language(lang)
     return lang
+
+
+class chosen:
+    """``with i18n.chosen(argv): args = parser.parse_args(argv)``: the language of *argv* (see
+    :func:`setup`) while the block runs (--help, argparse's errors), the previous one after it.
+    For scripts that pass their language around instead of setting it for the process."""
+
+    def __init__(self, argv=None, environ=None):
+        self._argv, self._environ, self._previous = argv, environ, None
+
+    def __enter__(self):
+        self._previous = _current
+        return setup(self._argv, self._environ)
+
+    def __exit__(self, *exc):
+        set_language(self._previous)
+        return False
 
 
 #: argparse's own texts that the Spanish catalogue translates (usage, headings, errors)

@@ -13,9 +13,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: folders whose .py files are the programs
 PROGRAM_DIRS = ("transfer", "tcp", "udp")
 #: scripts whose --help goes through i18n.HelpFormatter
-TRANSLATED_SCRIPTS = ()
+TRANSLATED_SCRIPTS = ("scripts/benchmark.py", "scripts/report.py")
 _MARKERS = ("_", "N_")
-_ARGPARSE_CALLS = ("add_argument", "ArgumentParser", "OneLineParser", "add_parser", "add_argument_group")
+_ARGPARSE_CALLS = ("add_argument", "ArgumentParser", "OneLineParser", "_Parser", "add_parser", "add_argument_group")
 
 
 def source_files(root=ROOT):

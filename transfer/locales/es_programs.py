@@ -320,7 +320,7 @@ MESSAGES = {
         "segundos sin datagramas del servidor que terminan una transferencia: el modo sin recuperación cuenta lo "
         "que falta, el modo confiable desiste (por omisión %(default)s)",
 
-    # --- udp (added by fill) ---
+    # --- udp, scripts (added by fill) ---
     "cancelled before the server answered": "cancelado antes de que respondiera el servidor",
     "no answer from {}:{} (UDP) within {:g} s: is the server running and waiting for clients?":
         "ninguna respuesta de {}:{} (UDP) en {:g} s: ¿está en marcha el servidor y esperando clientes?",
@@ -413,4 +413,70 @@ MESSAGES = {
         "{}, o lo que cabe en un paquete IP cuando el camino hacia un cliente tiene una MTU menor, p. "
         "ej. 1472 en Ethernet)",
     "sent": "enviados",
+
+    # --- udp, scripts (added by fill) ---
+    "Run the lab's test matrix with the real TCP/UDP programs and write the performance report.":
+        "Ejecuta la matriz de pruebas del laboratorio con los programas TCP/UDP reales y escribe el "
+        "informe de desempeño.",
+    "tcp,udp-raw,udp-reliable (default: all whose programs exist)":
+        "tcp,udp-raw,udp-reliable (por omisión: todos los que tienen programa)",
+    "files to send, by name (default 100MB,250MB; --quick: generated 2 MiB and 5 MiB files)":
+        "archivos que se envían, por nombre (por omisión 100MB,250MB; --quick: archivos generados de 2 "
+        "MiB y 5 MiB)",
+    "client counts (default 1,5,10; --quick: 1,5)": "cantidades de clientes (por omisión 1,5,10; --quick: 1,5)",
+    "run the matrix N times; the report uses medians over repetitions":
+        "ejecuta la matriz N veces; el informe usa las medianas de las repeticiones",
+    "small generated files and fewer clients (CI)": "archivos generados pequeños y menos clientes (CI)",
+    "output folder (default Logs/benchmark-YYYY-MM-DD-HH-MM-SS/)":
+        "carpeta de salida (por omisión Logs/benchmark-AAAA-MM-DD-HH-MM-SS/)",
+    "folder of the files to send (default files/)": "carpeta de los archivos que se envían (por omisión files/)",
+    "run only the clients, against servers started elsewhere with --serve":
+        "ejecuta solo los clientes, contra servidores iniciados en otro equipo con --serve",
+    "server port (default: any free port locally; 5001 tcp / 5002 udp with --host/--serve)":
+        "puerto del servidor (por omisión: cualquier puerto libre en local; 5001 tcp / 5002 udp con "
+        "--host/--serve)",
+    "run only the servers, one test after another, for a --host run on another machine":
+        "ejecuta solo los servidores, una prueba tras otra, para una ejecución --host en otra máquina",
+    "with --serve: address to listen on (default 0.0.0.0)":
+        "con --serve: dirección en la que escucha (por omisión 0.0.0.0)",
+    "with --host: seconds to wait before each test so the server can restart (default 2)":
+        "con --host: segundos de espera antes de cada prueba para que el servidor se reinicie (por "
+        "omisión 2)",
+    "with --serve: extra seconds each server waits for the remote clients (default 600)":
+        "con --serve: segundos adicionales que cada servidor espera a los clientes remotos (por omisión "
+        "600)",
+    "capture packets of each test (scripts/capture.py)": "captura los paquetes de cada prueba (scripts/capture.py)",
+    "run through a shaped network lab, e.g. 1gbit (scripts/netlab.py; needs root)":
+        "ejecuta a través de una red de laboratorio con ancho de banda limitado, p. ej. 1gbit "
+        "(scripts/netlab.py; requiere root)",
+    "--rate for the UDP servers (bytes/s per client, K/M/G suffixes), e.g. 11M on a 100 Mbit/s link; "
+    "default: the server's own":
+        "--rate de los servidores UDP (bytes/s por cliente, sufijos K/M/G), p. ej. 11M en un enlace de "
+        "100 Mbit/s; por omisión: la del servidor",
+    "seconds one test may take (default: 60 + data at 25 MB/s)":
+        "segundos que puede durar una prueba (por omisión: 60 + los datos a 25 MB/s)",
+    "skip the SHA-256 baseline": "omite la referencia de SHA-256",
+    "do not print report.pdf (made when Chromium or Chrome is on the PATH)":
+        "no imprime report.pdf (se genera cuando Chromium o Chrome está en el PATH)",
+    "Build the lab's performance report (Markdown, HTML, PDF, CSV, SVG charts) from JSON-lines logs.":
+        "Genera el informe de desempeño del laboratorio (Markdown, HTML, PDF, CSV, gráficos SVG) a "
+        "partir de los registros JSON-lines.",
+    "*-log.jsonl files or folders searched recursively (default: the hand-run logs in {0} when they "
+    "are the newest, else the newest benchmark folder there)":
+        "archivos *-log.jsonl o carpetas que se recorren de forma recursiva (por omisión: los registros "
+        "de las ejecuciones a mano en {0} cuando son los más recientes; si no, la carpeta de benchmark "
+        "más reciente allí)",
+    "output folder (default: {})": "carpeta de salida (por omisión: {})",
+    "report title": "título del informe",
+    "only runs started at or after TIME: 2026-12-01, '2026-12-01 14:30', or back from now: 90m, 2h, "
+    "1d":
+        "solo las ejecuciones iniciadas en TIME o después: 2026-12-01, '2026-12-01 14:30', o hacia atrás "
+        "desde ahora: 90m, 2h, 1d",
+    "only the most recent runs covering N tests": "solo las ejecuciones más recientes que cubren N pruebas",
+    "only this protocol (udp = both UDP modes)": "solo este protocolo (udp = los dos modos UDP)",
+    "one benchmark folder ('latest': the newest under Logs/)":
+        "una carpeta de benchmark ('latest': la más reciente en Logs/)",
+    "every log under Logs/ (benchmarks and hand runs)":
+        "todos los registros en Logs/ (benchmarks y ejecuciones a mano)",
+    "do not print report.pdf": "no imprime report.pdf",
 }
