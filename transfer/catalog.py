@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from transfer.errors import UserError
+from transfer.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +117,12 @@ def _progress_line(name, stream):
         if interactive:
             if percent - state["last"] >= 1 or done == total:
                 state["last"] = percent
-                stream.write("\rcreating files/{}: {:5.1f}%".format(name, percent))
+                stream.write(_("\rcreating files/{}: {:5.1f}%").format(name, percent))
                 if done == total:
                     stream.write("\n")
                 stream.flush()
         elif done == total:
-            stream.write("created files/{} ({:,} bytes)\n".format(name, total))
+            stream.write(_("created files/{} ({:,} bytes)\n").format(name, total))
             stream.flush()
     return show
 
@@ -135,9 +136,9 @@ def ensure_standard_files(files_dir, stream=None, names=None):
     try:
         files_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError("cannot create the files folder {}: {}".format(files_dir, exc.strerror or exc))
+        raise UserError(_("cannot create the files folder {}: {}").format(files_dir, exc.strerror or exc))
     created = []
-    for name, (size, _) in STANDARD_FILES.items():
+    for name, (size, _sha) in STANDARD_FILES.items():
         if names is not None and name not in names:
             continue
         path = files_dir / name
@@ -148,7 +149,7 @@ def ensure_standard_files(files_dir, stream=None, names=None):
         try:
             generate_file(path, size, progress)
         except OSError as exc:
-            raise UserError("cannot create {}: {}".format(path, exc.strerror or exc))
+            raise UserError(_("cannot create {}: {}").format(path, exc.strerror or exc))
         log.info("created %s (%d bytes) in %.2f s", path, size, time.perf_counter() - started)
         created.append(path)
     return created
@@ -204,9 +205,9 @@ def list_files(files_dir):
     try:
         names = sorted(os.listdir(str(files_dir)))
     except FileNotFoundError:
-        raise UserError("the files folder {} does not exist".format(files_dir))
+        raise UserError(_("the files folder {} does not exist").format(files_dir))
     except OSError as exc:
-        raise UserError("cannot read the files folder {}: {}".format(files_dir, exc.strerror or exc))
+        raise UserError(_("cannot read the files folder {}: {}").format(files_dir, exc.strerror or exc))
     entries = []
     for name in names:
         if name.startswith(".") or name.endswith(".part"):
@@ -234,7 +235,7 @@ def select_file(entries, choice):
         number = int(choice)
         if 1 <= number <= len(entries):
             return entries[number - 1]
-    raise UserError("no file {!r} in the files folder (choose a name or a number from 1 to {})".format(
+    raise UserError(_("no file {!r} in the files folder (choose a name or a number from 1 to {})").format(
         choice, len(entries)))
 
 
@@ -249,6 +250,6 @@ def format_size(size):
 
 
 if __name__ == "__main__":  # pragma: no cover - manual helper
-    for _name, (_size, _) in STANDARD_FILES.items():
+    for _name, (_size, _sha) in STANDARD_FILES.items():
         print(_name, _size, generated_sha256(_size))
     sys.exit(0)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from transfer.errors import TransferFailed
 from transfer.hashing import BackgroundHasher, BackgroundWorker
+from transfer.i18n import N_
 
 READ_BACK = 1024 * 1024
 
@@ -53,7 +54,7 @@ class IncomingFile:
             folder.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(prefix=self.final_path.name + ".", suffix=".part", dir=str(folder))
         except OSError as exc:
-            raise TransferFailed("cannot create a file in {}: {}".format(folder, exc.strerror or exc))
+            raise TransferFailed(N_("cannot create a file in {}: {}").format(folder, exc.strerror or exc))
         self.temp_path = Path(temp)
         _apply_umask(handle)
         self._file = os.fdopen(handle, "w+b", buffering=0)
@@ -103,12 +104,12 @@ class IncomingFile:
         if error is not None:
             if isinstance(error, OSError):
                 raise TransferFailed(describe_os_error(error))
-            raise TransferFailed("cannot write the received file: {!r}".format(error))
+            raise TransferFailed(N_("cannot write the received file: {!r}").format(error))
 
     def _stop_writer(self, timeout=60.0):
         if self._writer is not None:
             if not self._writer.close(timeout):
-                raise TransferFailed("writing the received file stalled")
+                raise TransferFailed(N_("writing the received file stalled"))
             self._raise_write_error()
 
     def write_at(self, offset, data, on_done=None):
@@ -146,7 +147,7 @@ class IncomingFile:
             while remaining:
                 piece = self._file.read(min(READ_BACK, remaining))
                 if not piece:
-                    raise TransferFailed("received file shrank while reading it back")
+                    raise TransferFailed(N_("received file shrank while reading it back"))
                 self._hasher.submit(piece)
                 remaining -= len(piece)
             self.hashed += length
@@ -168,14 +169,14 @@ class IncomingFile:
         received = self.digest()
         self._close_file()
         if self.written != self.size or self.hashed != self.size:
-            raise TransferFailed("incomplete file: {:,} of {:,} bytes".format(self.written, self.size))
+            raise TransferFailed(N_("incomplete file: {:,} of {:,} bytes").format(self.written, self.size))
         if received != self.expected_sha256:
-            raise TransferFailed("SHA-256 mismatch: expected {}..., received {}...".format(
+            raise TransferFailed(N_("SHA-256 mismatch: expected {}..., received {}...").format(
                 (self.expected_sha256 or "?")[:16], received[:16]))
         try:
             os.replace(str(self.temp_path), str(self.final_path))
         except OSError as exc:
-            raise TransferFailed("cannot rename the received file: {}".format(exc.strerror or exc))
+            raise TransferFailed(N_("cannot rename the received file: {}").format(exc.strerror or exc))
         return received
 
     def discard(self, keep_partial=False):

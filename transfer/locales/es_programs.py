@@ -479,4 +479,33 @@ MESSAGES = {
     "every log under Logs/ (benchmarks and hand runs)":
         "todos los registros en Logs/ (benchmarks y ejecuciones a mano)",
     "do not print report.pdf": "no imprime report.pdf",
+
+    # --- udp (added by fill) ---
+    "\rcreating files/{}: {:5.1f}%": "\rcreando files/{}: {:5.1f}%",
+    "created files/{} ({:,} bytes)\n": "creado files/{} ({:,} bytes)\n",
+    "cannot create the files folder {}: {}": "no se puede crear la carpeta de archivos {}: {}",
+    "cannot create {}: {}": "no se puede crear {}: {}",
+    "the files folder {} does not exist": "la carpeta de archivos {} no existe",
+    "cannot read the files folder {}: {}": "no se puede leer la carpeta de archivos {}: {}",
+    "no file {!r} in the files folder (choose a name or a number from 1 to {})":
+        "no hay ningún archivo {!r} en la carpeta de archivos (elija un nombre o un número de 1 a {})",
+    "received file shrank while reading it back": "el archivo recibido se encogió mientras se volvía a leer",
+    "incomplete file: {:,} of {:,} bytes": "archivo incompleto: {:,} de {:,} bytes",
+    "SHA-256 mismatch: expected {}..., received {}...": "SHA-256 distinto: se esperaba {}..., se recibió {}...",
+    "cannot rename the received file: {}": "no se puede renombrar el archivo recibido: {}",
+    "cannot create a file in {}: {}": "no se puede crear un archivo en {}: {}",
+    "{} is longer than {} characters": "{} tiene más de {} caracteres",
+    "{} is missing {}": "a {} le falta {}",
+    "line longer than {} bytes": "línea de más de {} bytes",
+    "empty line": "línea vacía",
+    "line is not ASCII": "la línea no es ASCII",
+    "bad verb {}": "verbo incorrecto {}",
+    "bad field {}": "campo incorrecto {}",
+    "unknown verb {}": "verbo desconocido {}",
+    "connection closed in the middle of a line": "conexión cerrada en mitad de una línea",
+    "connection closed by the peer": "conexión cerrada por el otro extremo",
+    "malformed value {!r}": "valor mal formado {!r}",
+    "{} must be a whole number, got {}": "{} debe ser un número entero, llegó {}",
+    "{}={} is out of range {}..{}": "{}={} está fuera del rango {}..{}",
+    "{} must be 64 lowercase hex digits": "{} debe tener 64 dígitos hexadecimales en minúscula",
 }
