@@ -172,7 +172,9 @@ class HelpTest(unittest.TestCase):
 
     def test_scripts_help_in_spanish(self):
         for program, phrase in (("scripts/benchmark.py", "ejecuta la matriz N veces"),
-                                ("scripts/report.py", "título del informe")):
+                                ("scripts/report.py", "título del informe"),
+                                ("scripts/capture.py", "archivo pcap que se escribe"),
+                                ("scripts/pcap.py", "archivo de captura (pcap o pcapng)")):
             with self.subTest(program=program):
                 text = self._help(program, ["--lang", "es"], _env())
                 self.assertIn("uso: ", text)

@@ -152,10 +152,10 @@ def number(value, decimals=0, lang=None):
     return text
 
 
-def add_argument(parser):
-    """Add ``--lang es|en`` to an argparse *parser*."""
-    parser.add_argument("--lang", choices=LANGUAGES, help="language of the output (default: the locale's, "
-                                                           "else English)")
+def add_argument(parser, help=None):
+    """Add ``--lang es|en`` to an argparse *parser* (*help*: another help text for it)."""
+    parser.add_argument("--lang", choices=LANGUAGES, help=help or "language of the output (default: the locale's, "
+                                                                   "else English)")
 
 
 # -- the programs' messages: the English text is the id ------------------------------------------
@@ -193,6 +193,10 @@ def _(msgid, **fields):
 def N_(msgid):
     """Mark *msgid* for the catalogue but keep it English (stored texts; see :func:`localize`)."""
     return msgid
+
+
+#: the --lang help of the scripts whose output stays English (only --help follows --lang)
+HELP_ONLY = N_("language of --help (this tool's output is in English)")
 
 
 def _field_key(name, auto):

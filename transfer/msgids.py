@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: folders whose .py files are the programs
 PROGRAM_DIRS = ("transfer", "tcp", "udp")
 #: scripts whose --help goes through i18n.HelpFormatter
-TRANSLATED_SCRIPTS = ("scripts/benchmark.py", "scripts/report.py")
+TRANSLATED_SCRIPTS = ("scripts/benchmark.py", "scripts/report.py", "scripts/capture.py", "scripts/pcap.py")
 _MARKERS = ("_", "N_")
 _ARGPARSE_CALLS = ("add_argument", "ArgumentParser", "OneLineParser", "_Parser", "add_parser", "add_argument_group")
 

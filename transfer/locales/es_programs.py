@@ -320,7 +320,7 @@ MESSAGES = {
         "segundos sin datagramas del servidor que terminan una transferencia: el modo sin recuperación cuenta lo "
         "que falta, el modo confiable desiste (por omisión %(default)s)",
 
-    # --- udp, scripts (added by fill) ---
+    # --- udp/ (servidor, cliente, ping) ----------------------------------------------------------------
     "cancelled before the server answered": "cancelado antes de que respondiera el servidor",
     "no answer from {}:{} (UDP) within {:g} s: is the server running and waiting for clients?":
         "ninguna respuesta de {}:{} (UDP) en {:g} s: ¿está en marcha el servidor y esperando clientes?",
@@ -414,7 +414,7 @@ MESSAGES = {
         "ej. 1472 en Ethernet)",
     "sent": "enviados",
 
-    # --- udp, scripts (added by fill) ---
+    # --- scripts/benchmark.py, scripts/report.py (--help) ----------------------------------------
     "Run the lab's test matrix with the real TCP/UDP programs and write the performance report.":
         "Ejecuta la matriz de pruebas del laboratorio con los programas TCP/UDP reales y escribe el "
         "informe de desempeño.",
@@ -480,7 +480,7 @@ MESSAGES = {
         "todos los registros en Logs/ (benchmarks y ejecuciones a mano)",
     "do not print report.pdf": "no imprime report.pdf",
 
-    # --- udp (added by fill) ---
+    # --- catálogo de archivos, archivo recibido, mensajes del protocolo -----------------------------
     "\rcreating files/{}: {:5.1f}%": "\rcreando files/{}: {:5.1f}%",
     "created files/{} ({:,} bytes)\n": "creado files/{} ({:,} bytes)\n",
     "cannot create the files folder {}: {}": "no se puede crear la carpeta de archivos {}: {}",
@@ -508,4 +508,28 @@ MESSAGES = {
     "{} must be a whole number, got {}": "{} debe ser un número entero, llegó {}",
     "{}={} is out of range {}..{}": "{}={} está fuera del rango {}..{}",
     "{} must be 64 lowercase hex digits": "{} debe tener 64 dígitos hexadecimales en minúscula",
+
+    # --- scripts/capture.py, scripts/pcap.py (--help) --------------------------------------------
+    "Capture packet headers for a lab test, then summarize.":
+        "Captura las cabeceras de los paquetes de una prueba del laboratorio y luego las resume.",
+    "pcap file to write": "archivo pcap que se escribe",
+    "interface (default lo)": "interfaz (por omisión lo)",
+    "TCP ports to capture, e.g. 5001,5002": "puertos TCP que se capturan, p. ej. 5001,5002",
+    "only traffic to/from this IP address": "solo el tráfico hacia/desde esta dirección IP",
+    "bytes kept per frame (128)": "bytes que se guardan por trama (128)",
+    "capture inside this network namespace": "captura dentro de este espacio de nombres de red",
+    "capture duration, 0 = until Ctrl-C (default 10)": "duración de la captura, 0 = hasta Ctrl-C (por omisión 10)",
+    "Per-connection summary of a pcap/pcapng capture.": "Resumen por conexión de una captura pcap/pcapng.",
+    "capture file (pcap or pcapng)": "archivo de captura (pcap o pcapng)",
+    "comma-separated server ports, e.g. 5001,5002": "puertos del servidor separados por comas, p. ej. 5001,5002",
+    "list only conversations on --ports or sharing a client with them":
+        "lista solo las conversaciones en --ports o que comparten un cliente con ellas",
+    "print JSON instead of a table": "muestra JSON en lugar de una tabla",
+    "accept a file cut short in its last record (killed capture)":
+        "acepta un archivo cortado en su último registro (captura interrumpida)",
+    "cross-check TCP retransmissions with tshark when installed":
+        "contrasta las retransmisiones TCP con tshark cuando está instalado",
+    "bound for the tshark run (default 60)": "límite de tiempo de la ejecución de tshark (por omisión 60)",
+    "language of --help (this tool's output is in English)":
+        "idioma de --help: es (español) o en (inglés) (la salida de esta herramienta está en inglés)",
 }
