@@ -154,8 +154,7 @@ def number(value, decimals=0, lang=None):
 
 def add_argument(parser, help=None):
     """Add ``--lang es|en`` to an argparse *parser* (*help*: another help text for it)."""
-    parser.add_argument("--lang", choices=LANGUAGES, help=help or "language of the output (default: the locale's, "
-                                                                   "else English)")
+    parser.add_argument("--lang", choices=LANGUAGES, help=help or LANG_HELP)
 
 
 # -- the programs' messages: the English text is the id ------------------------------------------
@@ -195,6 +194,8 @@ def N_(msgid):
     return msgid
 
 
+#: the --lang help
+LANG_HELP = N_("language of the output (default: the locale's, else English)")
 #: the --lang help of the scripts whose output stays English (only --help follows --lang)
 HELP_ONLY = N_("language of --help (this tool's output is in English)")
 
