@@ -21,6 +21,7 @@ import time
 from transfer.cli import run_main
 from transfer.client_app import ask_missing_settings, failure_reason, print_client_summary, run_client
 from transfer.config import client_config_from_args, client_parser
+from transfer.deadline import Deadline
 from transfer.errors import ProtocolError, TransferFailed
 from transfer.hashing import BufferPool
 from transfer.i18n import N_, _, localize
@@ -80,7 +81,9 @@ class TCPClientSession:
             self._wait_for_go()
             send_message(self.sock, Ready())
             self._state("ready", _("waiting for the other clients"))
-            header = self._expect(reader, DataHeader)
+            # the server waits up to its handshake timeout for the others: one deadline for the DATA line
+            header = self._expect(reader, DataHeader,
+                                  Deadline(self.config.handshake_timeout + self.config.timeout))
             if header.size != self.offer.size:
                 raise ProtocolError(N_("DATA size {} differs from FILE size {}").format(header.size, self.offer.size))
             final = os.path.join(self.config.received_dir, received_file_name(rec.client_id, self.clients))
@@ -127,7 +130,7 @@ class TCPClientSession:
         self.sock.settimeout(cfg.handshake_timeout)
         send_message(self.sock, Hello(id=self.record.client_id, total=self.clients))
         reader = LineReader(self.sock)
-        offer = self._expect(reader, FileOffer)
+        offer = self._expect(reader, FileOffer, Deadline(cfg.handshake_timeout))  # however slowly it trickles
         self.offer = offer
         self.record.sha256_expected = offer.sha256
         self.record.extra["file_name"] = offer.name
@@ -135,8 +138,8 @@ class TCPClientSession:
             printable(offer.name, 60), offer.size, offer.clients))
         return reader
 
-    def _expect(self, reader, kind):
-        message = reader.read_message()
+    def _expect(self, reader, kind, deadline=None):
+        message = reader.read_message(deadline=deadline)
         if isinstance(message, kind):
             return message
         if isinstance(message, Busy):

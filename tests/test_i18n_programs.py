@@ -88,6 +88,11 @@ class CatalogueTest(unittest.TestCase):
                             for name, line in msgids.shadowed_underscore(path))
         self.assertEqual(problems, [])
 
+    def test_helpers_imported(self):
+        # _()/N_()/localize() called without its import is a NameError on a rare path (a merge can drop it)
+        problems = {os.path.relpath(path, str(ROOT)): msgids.unimported(path) for path in msgids.source_files()}
+        self.assertEqual({path: names for path, names in problems.items() if names}, {})
+
     def test_guide_terms(self):
         text = " ".join(self.es.values()).lower()
         for term in ("prueba", "cliente", "archivo", "tiempo de transferencia", "tasa de transferencia",

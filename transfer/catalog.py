@@ -7,9 +7,11 @@ directly inside the files folder are ever offered, so nothing outside it can
 be served.
 """
 
+import errno
 import hashlib
 import logging
 import os
+import stat as stat_module
 import sys
 import threading
 import time
@@ -17,6 +19,12 @@ from pathlib import Path
 
 from transfer.errors import UserError
 from transfer.i18n import _
+
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class FileChanged(OSError):
+    """A listed file is no longer the one listed (swapped, a link, resized)."""
 
 log = logging.getLogger(__name__)
 
@@ -160,10 +168,11 @@ class FileEntry:
 
     def __init__(self, path):
         self.path = Path(path)
-        stat = self.path.stat()
+        stat = os.lstat(str(self.path))  # the entry itself: list_files never offers a link
         self.name = self.path.name
         self.size = stat.st_size
         self._mtime_ns = stat.st_mtime_ns
+        self._identity = (stat.st_dev, stat.st_ino)
         self._sha256 = None
         self._lock = threading.Lock()
 
@@ -176,8 +185,40 @@ class FileEntry:
             return self._sha256
 
     def open(self):
-        """Open the file for reading (binary)."""
-        return open(str(self.path), "rb")
+        """Open the listed file for reading (binary), without following a
+        symbolic link (``O_NOFOLLOW`` where the OS has it, a check before
+        opening elsewhere), and only if what was opened is the regular file
+        that was listed: same device, inode and size.  FileChanged otherwise,
+        so a file swapped after the listing is never sent."""
+        path = str(self.path)
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOCTTY", 0)
+        if _O_NOFOLLOW:
+            flags |= _O_NOFOLLOW
+        else:  # pragma: no cover - Windows: no O_NOFOLLOW; refuse a link seen just before
+            try:
+                if stat_module.S_ISLNK(os.lstat(path).st_mode):
+                    raise FileChanged("{} is now a symbolic link".format(self.name))
+            except FileNotFoundError:
+                raise FileChanged("{} is gone".format(self.name))
+        try:
+            fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))  # a FIFO swapped in must not block
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise FileChanged("{} is now a symbolic link".format(self.name))
+            raise FileChanged("{} cannot be opened: {}".format(self.name, exc.strerror or exc))
+        try:
+            opened = os.fstat(fd)
+            if not stat_module.S_ISREG(opened.st_mode):
+                raise FileChanged("{} is no longer a regular file".format(self.name))
+            same = (opened.st_dev, opened.st_ino) == self._identity or not all(self._identity)
+            if not same or opened.st_size != self.size:
+                raise FileChanged("{} was replaced or changed since it was listed".format(self.name))
+            if hasattr(os, "O_NONBLOCK") and hasattr(os, "set_blocking"):
+                os.set_blocking(fd, True)
+            return os.fdopen(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
 
     def __repr__(self):
         return "FileEntry({!r}, size={})".format(self.name, self.size)

@@ -16,8 +16,10 @@ import threading
 import time
 
 from transfer.cli import EXIT_FAILED, EXIT_OK
+from transfer.diskspace import free_space_problem
 from transfer.errors import ProtocolError, TransferFailed
-from transfer.i18n import N_, _
+from transfer.i18n import N_, _, localize
+from transfer.text import display
 from transfer.prompts import Prompter
 from transfer.status import StatusBoard
 from transfer.tables import summary_table
@@ -84,6 +86,7 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
     threads = [threading.Thread(target=s.run, name="client-{}".format(s.record.client_id), daemon=True)
                for s in sessions]
     interrupted = cancelled = False
+    refusal = None
     board.start()
     try:
         for thread in threads:
@@ -93,13 +96,20 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
         log.begin(mode, offer.name if offer else None, offer.size if offer else None,
                   offer.sha256 if offer else None, clients, settings)
         connected = sum(1 for s in sessions if s.offer is not None)
-        if connected and not config.assume_yes:
+        refusal = free_space_problem(config.received_dir, sum(s.offer.size for s in sessions if s.offer is not None))
+        if refusal:  # before READY: a server announcing more than the disk holds gets nothing
+            board.stop()
+            sys.stderr.write(_("refusing the file: {}\n").format(localize(refusal)))
+            sys.stderr.flush()
+            cancelled = True
+            cancel.set()
+        elif connected and not config.assume_yes:
             board.stop()
             if prompter is None:
                 prompter = Prompter()
             confirmed = prompter.confirm(
                 _("{} of {} client(s) connected; file {} ({:,} bytes). Press Enter to send READY (q cancels): ").format(
-                    connected, clients, offer.name if offer else "?", offer.size if offer else 0))
+                    connected, clients, display(offer.name, 100) if offer else "?", offer.size if offer else 0))
             board.start()
             if not confirmed:
                 cancelled = True
@@ -120,6 +130,8 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
         for session in sessions:
             if session.record.state not in ("verified", "failed"):
                 session.record.fail(N_("interrupted") if interrupted else N_("did not finish"))
+            if refusal and not session.record.ok:
+                session.record.reason = refusal
             log.add_connection(session.record)
         log.close(interrupted=interrupted)
     records = [s.record for s in sessions]

@@ -13,6 +13,7 @@ DEFAULT_MAX_CLIENTS = 25
 DEFAULT_TIMEOUT = 30.0          # seconds a socket operation may block during a transfer
 DEFAULT_HANDSHAKE_TIMEOUT = 300.0  # seconds to wait for READY / for the others to be ready
 DEFAULT_HELLO_TIMEOUT = 15.0    # seconds a new connection has to say HELLO
+DEFAULT_MAX_PENDING = 256       # TCP: connections waiting for their HELLO at once (--max-pending)
 
 
 @dataclass
@@ -33,6 +34,7 @@ class ServerConfig:
     hello_timeout: float = DEFAULT_HELLO_TIMEOUT
     test_timeout: float = 0.0      # 0 = wait for clients as long as it takes
     create_files: bool = True
+    max_pending: int = DEFAULT_MAX_PENDING   # TCP only: connections waiting for HELLO
     # UDP only
     reliable: bool = False
     rate: Optional[int] = None

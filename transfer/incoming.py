@@ -121,7 +121,7 @@ class IncomingFile:
         try:
             if offset != self._position:
                 self._file.seek(offset)
-            self._file.write(data)
+            self._write_all(data)  # a disk filling up gives a short write first, then ENOSPC
         except OSError as exc:
             raise TransferFailed(describe_os_error(exc))
         length = len(data)

@@ -25,7 +25,9 @@ _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 def quote(value):
     """Percent-encode *value* (str) for the wire; unreserved characters stay."""
-    return urllib.parse.quote(str(value), safe="")
+    # surrogateescape: a file name that is not valid UTF-8 (os.listdir gives
+    # its odd bytes as surrogates) goes out as its own bytes, percent-encoded
+    return urllib.parse.quote(str(value), safe="", errors="surrogateescape")
 
 
 def unquote(value):
@@ -275,8 +277,11 @@ class LineReader:
         self.sock = sock
         self._buffer = bytearray()
 
-    def read_line(self):
-        """The next line, newline included (uses the socket's timeout)."""
+    def read_line(self, deadline=None):
+        """The next line, newline included.  With a *deadline*
+        (transfer.deadline.Deadline) the whole line must arrive before it
+        (``socket.timeout`` otherwise), however the bytes trickle in;
+        without one each recv() uses the socket's own timeout."""
         while True:
             end = self._buffer.find(b"\n", 0, MAX_LINE)
             if end >= 0:
@@ -285,6 +290,8 @@ class LineReader:
                 return line
             if len(self._buffer) >= MAX_LINE:
                 raise ProtocolError(N_("line longer than {} bytes").format(MAX_LINE))
+            if deadline is not None:
+                deadline.arm(self.sock)
             chunk = self.sock.recv(4096)
             if not chunk:
                 if self._buffer:
@@ -292,9 +299,14 @@ class LineReader:
                 raise EOFError(N_("connection closed by the peer"))
             self._buffer += chunk
 
-    def read_message(self, registry=TCP_MESSAGES):
-        """The next line decoded with *registry*."""
-        return decode(self.read_line(), registry)
+    def read_message(self, registry=TCP_MESSAGES, deadline=None):
+        """The next line decoded with *registry* (*deadline* as in read_line)."""
+        return decode(self.read_line(deadline), registry)
+
+    def feed(self, data):
+        """Add bytes received elsewhere (the server's HELLO phase reads
+        without a thread, then hands the rest to a reader)."""
+        self._buffer += data
 
     def take_buffered(self):
         """Bytes already received after the last line (and forget them)."""

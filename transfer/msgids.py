@@ -2,7 +2,8 @@
 writing a new language's catalogue): ``python3 -m transfer.msgids [--missing es]``.
 
 A msgid is the first argument of ``_("...")`` or ``N_("...")`` when it is a string literal,
-and the ``help=`` / ``description=`` literal of an argparse call (``--help`` is translated
+and the ``help=`` / ``description=`` literal of an argparse call (and the description given to
+``transfer.config.server_parser/client_parser``) (``--help`` is translated
 when it is printed, see transfer/i18n.py HelpFormatter)."""
 
 import ast
@@ -61,6 +62,8 @@ def msgids_of(path):
         texts = []
         if name in _MARKERS and node.args:
             texts.append(_literal(node.args[0]))
+        if name in ("server_parser", "client_parser") and len(node.args) > 1:  # (prog, description, port)
+            texts.append(_literal(node.args[1]))
         if name in _ARGPARSE_CALLS:
             texts.extend(_literal(k.value, True) for k in node.keywords if k.arg in ("help", "description", "title"))
         for text in texts:
@@ -99,6 +102,24 @@ def shadowed_underscore(path):
         if calls and binds:
             problems.append((getattr(func, "name", "lambda"), func.lineno))
     return problems
+
+
+def unimported(path, names=("_", "N_", "localize")):
+    """The translation helpers *path* calls without importing them (a NameError waiting for the
+    first error path that needs it): sorted names."""
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read(), path)
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            bound.update(alias.asname or alias.name for alias in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node in tree.body:
+            bound.add(node.name)
+        elif isinstance(node, ast.Assign) and node in tree.body:
+            bound.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    used = {node.func.id for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names}
+    return sorted(used - bound)
 
 
 def main(argv=None):

@@ -14,6 +14,7 @@ from transfer import catalog
 from transfer.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from transfer.errors import UserError
 from transfer.i18n import N_, _
+from transfer.text import display
 from transfer.netinfo import listening_addresses
 from transfer.prompts import Prompter
 from transfer.status import StatusBoard
@@ -72,7 +73,7 @@ def choose_file(config, entries, prompter, out, preset):
     out.write(_("\nFiles in {}:\n").format(config.files_dir))
     for number, entry in enumerate(entries, 1):
         out.write(_("  {:>2}. {:<30} {:>15,} bytes  ({})\n").format(
-            number, entry.name, entry.size, catalog.format_size(entry.size)))
+            number, display(entry.name, 60), entry.size, catalog.format_size(entry.size)))
 
     def pick(answer):
         try:
@@ -121,10 +122,11 @@ def run_server_program(config, server_factory, protocol_label, extra_columns=(),
             preset_file = preset_clients = None  # flags answer the first test; the menu the next ones
             if not config.quiet:
                 out.write(_("Test: {} ({:,} bytes) to {} client(s). SHA-256 {}\n").format(
-                    entry.name, entry.size, clients, entry.sha256))
+                    display(entry.name), entry.size, clients, entry.sha256))
                 out.write(_("Waiting for {} client(s) to connect and send READY (Ctrl-C stops)...\n").format(clients))
                 out.flush()
-            board = StatusBoard(_("{} server - {} to {} client(s)").format(protocol_label, entry.name, clients),
+            board = StatusBoard(_("{} server - {} to {} client(s)").format(protocol_label, display(entry.name, 60),
+                                                                        clients),
                                 quiet=config.quiet)
             outcome = server.run_test(entry, clients, board)
             if not config.quiet or not outcome.ok:

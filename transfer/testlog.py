@@ -65,11 +65,14 @@ def _open_exclusive(folder, stamp):
     raise UserError(_("cannot find a free log name in {}").format(folder))
 
 
+EVENT_LINES_PER_KIND = 10   # events of one kind written line by line per test; the rest are counted
+
+
 class TestLog:
     """Writes the logs of one test.  Thread-safe: connection threads call
-    ``add_connection`` and ``add_event`` concurrently."""
+    ``add_connection`` and ``event`` concurrently."""
 
-    def __init__(self, logs_dir, protocol, role, started=None):
+    def __init__(self, logs_dir, protocol, role, started=None, event_lines=None):
         self.protocol = protocol
         self.role = role
         self.started_epoch = time.time() if started is None else started
@@ -84,6 +87,8 @@ class TestLog:
         self._records = []
         self._closed = False
         self.clients = None
+        self.event_lines = EVENT_LINES_PER_KIND if event_lines is None else event_lines
+        self._event_counts = {}
 
     # -- writing ------------------------------------------------------------
     def _write(self, text_lines, record):
@@ -152,13 +157,38 @@ class TestLog:
             lines.append(_("  partial file kept as: {}").format(rec.partial_as))
         self._write(lines, data)
 
-    def add_event(self, kind, peer, detail):
-        """Log something that is not a finished transfer (BUSY, bad peer, ...)."""
+    def event(self, kind, peer, detail):
+        """Log something that is not a finished transfer (BUSY, bad peer, ...).
+
+        At most ``event_lines`` events of each *kind* are written one by one
+        per test; the rest are only counted, and the summary gives the
+        counts (text log, and ``events`` / ``events_suppressed`` in the
+        summary record), so a flood cannot grow the log without limit.
+        Returns True when this event was written, False when only counted.
+        """
+        with self._lock:
+            seen = self._event_counts.get(kind, 0) + 1
+            self._event_counts[kind] = seen
+        if seen > self.event_lines:
+            return False
         now = time.time()
         record = {"record": "event", "at": now, "kind": kind, "peer": peer, "detail": printable(detail, 300)}
         line = _("event {} {} from {}: {}").format(
             time.strftime("%H:%M:%S", time.localtime(now)), kind, peer, printable(localize(detail), 300))
-        self._write([line], record)
+        lines = [line]
+        if seen == self.event_lines:
+            lines.append(_("  (further '{}' events of this test are only counted: see the summary)").format(kind))
+        self._write(lines, record)
+        return True
+
+    add_event = event  # the older name
+
+    def event_counts(self):
+        """{kind: events seen so far}, {kind: events counted but not written}."""
+        with self._lock:
+            counts = dict(self._event_counts)
+        suppressed = {kind: count - self.event_lines for kind, count in counts.items() if count > self.event_lines}
+        return counts, suppressed
 
     def close(self, interrupted=False):
         """Write the summary and close both files (idempotent)."""
@@ -176,14 +206,22 @@ class TestLog:
             "connections": len(records), "verified": verified, "failed": len(records) - verified,
             "interrupted": interrupted, "total_bytes": total, "aggregate_rate_bytes_per_s": rate,
         }
+        counts, suppressed = self.event_counts()
+        summary["events"] = counts
+        summary["events_suppressed"] = suppressed
         lines = [
             "",
             _("summary: {} of {} verified, {} failed{}").format(
                 verified, self.clients if self.clients is not None else len(records), len(records) - verified,
                 _(", INTERRUPTED") if interrupted else ""),
             _("total bytes: {:,}   aggregate rate: {}").format(total, format_rate(rate)),
-            _("test ended {}; result: {}").format(summary["ended"], _("OK") if ok else _("FAILED")),
         ]
+        if counts:
+            lines.append(_("events: ") + ", ".join(
+                "{} {:,}{}".format(kind, count, _(" ({:,} not logged one by one)").format(suppressed[kind])
+                                   if kind in suppressed else "")
+                for kind, count in sorted(counts.items())))
+        lines.append(_("test ended {}; result: {}").format(summary["ended"], _("OK") if ok else _("FAILED")))
         self._write(lines, summary)
         with self._lock:
             self._closed = True

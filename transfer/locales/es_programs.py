@@ -241,7 +241,6 @@ MESSAGES = {
     "cannot listen on {}:{}: {}": "no se puede escuchar en {}:{}: {}",
     "internal error: {}": "error interno: {}",
     "expected HELLO, got {}": "se esperaba HELLO, llegó {}",
-    "no HELLO within {:g} s": "ningún HELLO en {:g} s",
     "before HELLO: {}": "antes de HELLO: {}",
     "HELLO id={} total={}: test full or running": "HELLO id={} total={}: la prueba está completa o en curso",
     "this test already has its {} client(s)": "esta prueba ya tiene sus {} cliente(s)",
@@ -532,4 +531,29 @@ MESSAGES = {
     "bound for the tshark run (default 60)": "límite de tiempo de la ejecución de tshark (por omisión 60)",
     "language of --help (this tool's output is in English)":
         "idioma de --help: es (español) o en (inglés) (la salida de esta herramienta está en inglés)",
+
+    # --- tcp/server.py (plazas, accept), client_app, testlog (eventos) -------------------------------
+    "cannot start the accept thread: {}": "no se puede iniciar el hilo de accept: {}",
+    "accept loop: {!r}": "bucle de accept: {!r}",
+    "select failed: {}": "select falló: {}",
+    "accept failed: {}": "accept falló: {}",
+    "dropped before HELLO ({:,} bytes in {:.1f} s): {}": "descartada antes de HELLO ({:,} bytes en {:.1f} s): {}",
+    "no HELLO within {:g} s ({:,} bytes received)": "ningún HELLO en {:g} s ({:,} bytes recibidos)",
+    "cannot start a thread for it: {}": "no se puede iniciar un hilo para ella: {}",
+    "server overloaded, try again": "servidor sobrecargado, inténtelo de nuevo",
+    "not sent: {}": "no enviado: {}",
+    "connections that may wait for their HELLO at once; beyond it the one that has shown the least "
+    "progress is dropped (default %(default)s)":
+        "conexiones que pueden esperar su HELLO a la vez; por encima, se descarta la que menos ha "
+        "avanzado (por omisión %(default)s)",
+    "refusing the file: {}\n": "se rechaza el archivo: {}\n",
+    "  (further '{}' events of this test are only counted: see the summary)":
+        "  (los siguientes eventos '{}' de esta prueba solo se cuentan: vea el resumen)",
+    "events: ": "eventos: ",
+    " ({:,} not logged one by one)": " ({:,} no registrados uno por uno)",
+
+
+    "not enough free space in {}: the file(s) need {} ({:,} bytes), {} free":
+        "no hay suficiente espacio libre en {}: el/los archivo(s) necesitan {} ({:,} bytes), hay {} "
+        "libres",
 }
