@@ -121,6 +121,8 @@ class TranslateTest(unittest.TestCase):
         self.assertEqual(i18n.localize(reason), "servidor interrumpido (conexión perdida después de 1,048,576 "
                                                 "bytes: [Errno 104] Connection reset by peer)")
         self.assertEqual(i18n.localize("did not finish"), "no terminó")
+        self.assertEqual(i18n.localize("server is busy: 'this test already has its 2 client(s)'"),
+                         "el servidor está ocupado: 'esta prueba ya tiene sus 2 cliente(s)'")
         self.assertEqual(i18n.localize("something no catalogue knows"), "something no catalogue knows")
         self.assertEqual(i18n.localize(reason, "en"), reason)
         i18n.set_language("en")

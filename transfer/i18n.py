@@ -263,6 +263,9 @@ def localize(text, lang=None, _depth=0):
     if lang == DEFAULT or text is None or _depth > 4:
         return text
     text = str(text)
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":  # a quoted wire text: its inside
+        inner = localize(text[1:-1], lang, _depth + 1)
+        return text if inner == text[1:-1] else text[0] + inner + text[0]
     catalogue_ = program_catalogue(lang)
     exact = catalogue_.get(text)
     if exact is not None:
