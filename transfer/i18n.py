@@ -306,7 +306,24 @@ def setup(argv=None, environ=None):
     except ValueError:
         lang = choose(None, environ)
     set_language(lang)
+    if lang != DEFAULT:
+        _tolerant_streams()
     return lang
+
+
+def _tolerant_streams(streams=None):
+    """Where stdout/stderr cannot encode the language's letters (an ASCII terminal), replace the
+    letters they cannot show instead of failing with UnicodeEncodeError."""
+    for stream in streams or (sys.stdout, sys.stderr):
+        try:
+            "áéíóúñ¿¡".encode(stream.encoding or "ascii")
+        except (UnicodeEncodeError, LookupError):
+            try:
+                stream.reconfigure(errors="replace")
+            except (AttributeError, ValueError, OSError):  # not a TextIOWrapper: leave it
+                pass
+        except AttributeError:
+            pass
 
 
 class chosen:

@@ -551,8 +551,6 @@ MESSAGES = {
         "  (los siguientes eventos '{}' de esta prueba solo se cuentan: vea el resumen)",
     "events: ": "eventos: ",
     " ({:,} not logged one by one)": " ({:,} no registrados uno por uno)",
-
-
     "not enough free space in {}: the file(s) need {} ({:,} bytes), {} free":
         "no hay suficiente espacio libre en {}: el/los archivo(s) necesitan {} ({:,} bytes), hay {} "
         "libres",
