@@ -118,7 +118,7 @@ class TranslateTest(unittest.TestCase):
     def test_localize_stored_reasons(self):
         i18n.set_language("es")
         reason = "server interrupted (connection lost after 1,048,576 bytes: [Errno 104] Connection reset by peer)"
-        self.assertEqual(i18n.localize(reason), "servidor interrumpido (conexión perdida después de 1,048,576 "
+        self.assertEqual(i18n.localize(reason), "servidor interrumpido (conexión perdida después de 1.048.576 "
                                                 "bytes: [Errno 104] Connection reset by peer)")
         self.assertEqual(i18n.localize("did not finish"), "no terminó")
         self.assertEqual(i18n.localize("server is busy: 'this test already has its 2 client(s)'"),
@@ -127,6 +127,20 @@ class TranslateTest(unittest.TestCase):
         self.assertEqual(i18n.localize(reason, "en"), reason)
         i18n.set_language("en")
         self.assertEqual(i18n.localize("did not finish"), "did not finish")
+
+    def test_numbers_in_spanish(self):
+        i18n.set_language("es")
+        self.assertEqual(i18n._("{:,} bytes in {:.3f} s").format(1234567, 0.5), "1.234.567 bytes en 0,500 s")
+        self.assertEqual(i18n._("client {}").format(5001), "cliente 5001")
+        self.assertEqual(i18n.localize("connection lost after 1,048,576 bytes: [Errno 104] reset"),
+                         "conexión perdida después de 1.048.576 bytes: [Errno 104] reset")
+        self.assertEqual(i18n.localize("no answer from 127.0.0.1:5001 within 2.5 s"),
+                         "ninguna respuesta de 127.0.0.1:5001 en 2,5 s")
+        from transfer.units import format_rate
+        self.assertEqual(format_rate(1234.5e6), "1.234,5 MB/s")
+        i18n.set_language("en")
+        self.assertEqual(format_rate(1234.5e6), "1,234.5 MB/s")
+        self.assertEqual(i18n._("{:,} bytes in {:.3f} s").format(1234567, 0.5), "1,234,567 bytes in 0.500 s")
 
     def test_prescan_and_setup(self):
         self.assertEqual(i18n.prescan(["--port", "0", "--lang", "es"]), "es")

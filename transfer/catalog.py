@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from transfer.errors import UserError
-from transfer.i18n import _
+from transfer.i18n import _, number
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -285,7 +285,7 @@ def format_size(size):
     value = float(size)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if value < 1024 or unit == "TiB":
-            return "{:.0f} {}".format(value, unit) if unit == "B" else "{:.1f} {}".format(value, unit)
+            return "{} {}".format(number(value, 0 if unit == "B" else 1), unit)
         value /= 1024
     return str(size)
 

@@ -175,11 +175,42 @@ def program_catalogue(lang):
     return _programs[lang]
 
 
+#: languages that write 1.234,5 instead of 1,234.5
+_DECIMAL_COMMA = ("es",)
+
+
+def _swap_separators(text):
+    """'1,234.5' -> '1.234,5'."""
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+class _NumberFormatter(string.Formatter):
+    """str.format that writes the numbers of the fields in the current language's style."""
+
+    def format_field(self, value, format_spec):
+        text = super().format_field(value, format_spec)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and _current in _DECIMAL_COMMA:
+            text = _swap_separators(text)
+        return text
+
+
+_number_formatter = _NumberFormatter()
+
+
+class _Text(str):
+    """A translated template whose ``format()`` writes numbers as the language does
+    (``{:,}`` gives 1.234.567 and ``{:.1f}`` gives 0,5 in Spanish)."""
+
+    def format(self, *args, **kwargs):  # noqa: A003 - str.format with the language's numbers
+        return _number_formatter.vformat(str(self), args, kwargs)
+
+
 def _(msgid, **fields):
-    """*msgid* (English) in the current language; formatted with *fields* when some are given."""
-    text = msgid
-    if _current != DEFAULT:
-        text = program_catalogue(_current).get(msgid, msgid)
+    """*msgid* (English) in the current language; formatted with *fields* when some are given.
+    In a decimal-comma language the result's ``format()`` writes numbers that way."""
+    if _current == DEFAULT:
+        return msgid.format(**fields) if fields else msgid
+    text = _Text(program_catalogue(_current).get(msgid, msgid))
     if not fields:
         return text
     try:
@@ -275,9 +306,20 @@ def localize(text, lang=None, _depth=0):
     for regex, keys, _msgid, translation in _patterns_of(lang):
         match = regex.match(text)
         if match:
-            values = {key: localize(value, lang, _depth + 1) for key, value in zip(keys, match.groups())}
+            values = {key: _localize_value(value, lang, _depth) for key, value in zip(keys, match.groups())}
             return _fill(translation, values)
     return text
+
+
+_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})*(?:\.[0-9]+)?\Z|-?[0-9]+\.[0-9]+\Z")
+
+
+def _localize_value(value, lang, depth):
+    """A field of a stored text: a number written the English way (1,234.5) in *lang*'s way, a
+    message translated, anything else as it is."""
+    if lang in _DECIMAL_COMMA and _PLAIN_NUMBER.match(value):
+        return _swap_separators(value)
+    return localize(value, lang, depth + 1)
 
 
 # -- choosing the language once, --help in that language -----------------------------------------

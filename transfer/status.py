@@ -126,4 +126,4 @@ def progress_detail(done, total, elapsed):
     """'42.0% 812.3 MB/s' for a receiving row."""
     percent = 100.0 * done / total if total else 100.0
     rate = done / elapsed / 1e6 if elapsed > 0 else 0.0
-    return "{:5.1f}% {:8.1f} MB/s".format(percent, rate)
+    return _("{:5.1f}% {:8.1f} MB/s").format(percent, rate)

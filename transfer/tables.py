@@ -1,6 +1,6 @@
 """Plain-text summary tables printed at the end of a test."""
 
-from transfer.i18n import _, localize
+from transfer.i18n import _, localize, number
 from transfer.messages import printable
 from transfer.records import aggregate
 from transfer.units import format_ms, format_rate
@@ -36,7 +36,7 @@ def summary_table(records, extra_columns=()):
     for rec in ordered:
         result = _("verified") if rec.ok else _("FAILED: ") + printable(localize(rec.reason or "unknown"), 60)[1:-1]
         row = [rec.client_id if rec.client_id is not None else "?", rec.client_address, result,
-               "{:,}".format(rec.bytes), format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)]
+               number(rec.bytes), format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)]
         row.extend(fn(rec) for _h, fn in extra_columns)
         rows.append(row)
     total, rate = aggregate(records)

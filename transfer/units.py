@@ -2,6 +2,8 @@
 
 import re
 
+from transfer.i18n import number
+
 _SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgG]?)(i?)[bB]?\s*\Z")
 
 
@@ -23,11 +25,11 @@ def format_rate(bytes_per_second):
     """'812.4 MB/s' (MB = 10^6 bytes); '-' when unknown."""
     if bytes_per_second is None:
         return "-"
-    return "{:,.1f} MB/s".format(bytes_per_second / 1e6)
+    return "{} MB/s".format(number(bytes_per_second / 1e6, 1))
 
 
 def format_ms(milliseconds):
     """'1,234.567 ms'; '-' when unknown."""
     if milliseconds is None:
         return "-"
-    return "{:,.3f} ms".format(milliseconds)
+    return "{} ms".format(number(milliseconds, 3))

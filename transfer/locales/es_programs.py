@@ -90,6 +90,7 @@ MESSAGES = {
     "{} [{}-{}, default {}]: ": "{} [{}-{}, por omisión {}]: ",
     "  please type a whole number from {} to {}": "  escriba un número entero de {} a {}",
     "  ... and {} more": "  ... y {} más",
+    "{:5.1f}% {:8.1f} MB/s": "{:5.1f}% {:8.1f} MB/s",
     "connecting": "conectando",
     "connected": "conectado",
     "ready": "listo",
