@@ -264,7 +264,11 @@ class BadInput(UDPHarness, unittest.TestCase):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.addCleanup(sock.close)
         sock.settimeout(5)
-        sock.sendto(b"HELLO id=1 total=1 mode=raw\n", ("127.0.0.1", server.port))
+        sock.sendto(b"HELLO id=1 total=1 mode=raw pad=" + b"0" * 991 + b"\n", ("127.0.0.1", server.port))
+        data, _ = sock.recvfrom(2048)
+        self.assertTrue(data.startswith(b"RETRY token="))  # address validation first (PROTOCOL.md)
+        sock.sendto(b"HELLO id=1 total=1 mode=raw token=" + data.split(b"=")[1].strip() + b"\n",
+                    ("127.0.0.1", server.port))
         data, _ = sock.recvfrom(2048)
         self.assertTrue(data.startswith(b"FILE "))
         time.sleep(1.6)  # then silence: no READY, no HELLO
@@ -297,7 +301,7 @@ class BadInput(UDPHarness, unittest.TestCase):
         result = self.run_clients(port, 2, handshake_timeout=1.0)
         self.assertFalse(result.ok)
         for rec in result.records:
-            self.assertIn("no answer", rec.reason)
+            self.assertIn("no UDP server answered at 127.0.0.1:{}".format(port), rec.reason)
         self.assertEqual(self.final_files(), [])
 
 

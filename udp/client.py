@@ -32,16 +32,21 @@ from transfer.paths import received_file_name
 from transfer.prompts import Prompter
 from transfer.records import ConnectionRecord
 from transfer.status import progress_detail
-from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MAX_SEQ, NACK_RANGES_BUDGET,
+from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, NACK_RANGES_BUDGET,
                          VERSION, End, Nack,
-                         Report, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait, chunk_count, decode_control,
-                         format_ranges, ignore_connreset, raise_buffers, ranges_of, send_control, split_ranges)
+                         Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait, address_text,
+                         chunk_count, decode_control, format_ranges, ignore_connreset, raise_buffers, ranges_of,
+                         send_control, split_ranges)
 from udp.ping import run_ping
 from udp.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT, HELLO_KEEPALIVE, add_udp_flags
+from udp.validation import check_offer
+from udp.packets import report_icmp_errors  # noqa: E402 (kept apart: merges)
 
 ZERO_SHA256 = "0" * 64
 FIRST_INTERVAL = 0.25            # HELLO and READY are repeated, the interval doubling ...
-HELLO_MAX_INTERVAL = 2.0         # ... up to 2 s for HELLO
+HELLO_MAX_INTERVAL = 2.0         # ... up to 2 s for HELLO (once the server has answered) ...
+FIRST_HELLO_MAX_INTERVAL = 1.0   # ... up to 1 s before any answer (0.25, 0.5, 1, 1, ...)
+NO_ANSWER_TIMEOUT = 10.0         # nothing at all from the server this long: give up (or --handshake-timeout)
 READY_REPEAT = 1.0               # ... up to 1 s for READY (the server drops a READY client silent for 15 s)
 FEEDBACK_INTERVAL = 0.02         # reliable: a NACK (feedback) at most this often during the data
 QUIET_NACK = 0.15                # reliable: no datagram for this long -> NACK everything missing
@@ -104,14 +109,20 @@ class UDPClientSession:
         self._first = None         # a data datagram that arrived before START
         self._silent = False       # the transfer ended on --idle-timeout
         self._ended_by_end = False  # ... or on END with chunks missing (raw)
+        self._hello = None          # the latest HELLO (padded, with the server's token once it came)
+        self._icmp_fatal = False    # during the handshake an ICMP error ends the client at once
 
     def _state(self, state, detail=""):
         self.record.state = state
         self.board.update(self.row, state, detail)
 
     def abort(self):
-        """Close the socket from another thread (Ctrl-C)."""
+        """Tell the session we are leaving (Ctrl-C: the server stops sending and logs it at once,
+        instead of waiting for a REPORT), then close the socket from another thread."""
         self._aborted = True
+        sock, session = self.sock, self.session
+        if sock is not None and session is not None and self.record.extra["server_verdict"] is None:
+            send_control(sock, ErrorMessage(reason=N_("client interrupted (Ctrl-C)")), session)
         if self.sock is not None:
             try:
                 self.sock.close()
@@ -168,9 +179,41 @@ class UDPClientSession:
             count, source = self.sock.recvfrom_into(self._buffer)
         except socket.timeout:
             return None, None
-        except ConnectionResetError:  # Windows: ICMP unreachable of an earlier send
-            return None, None
+        except OSError as exc:
+            # an ICMP error of an earlier send: ECONNREFUSED (Linux, IP_RECVERR), WSAECONNRESET (Windows)
+            if self._icmp_fatal and not self._aborted:
+                raise self._no_server(exc)
+            if isinstance(exc, (ConnectionResetError, ConnectionRefusedError)):
+                return None, None
+            raise
         return self._view[:count], source
+
+    def _no_server(self, exc=None):
+        """The one line for 'nobody answers at the server's address' (an ICMP error or silence)."""
+        cfg = self.config
+        where = address_text((cfg.host, cfg.port))
+        if exc is not None and self.record.extra.get("server_answered"):
+            return TransferFailed(N_("the UDP server at {} stopped answering: {}").format(
+                where, (exc.strerror or str(exc)).lower()))
+        detail = ""
+        if isinstance(exc, (ConnectionRefusedError, ConnectionResetError)):
+            detail = N_(": connection refused (ICMP port unreachable)")
+        elif exc is not None:
+            detail = ": {}".format(exc.strerror or exc)
+        return TransferFailed(N_("no UDP server answered at {}{} (is udp/server.py running there? is UDP {} "
+                              "open?)").format(where, detail, cfg.port))
+
+    def _send_strict(self, message, destination):
+        """Send during the handshake: an error (network unreachable, an ICMP error reported on the
+        send) ends the client at once with one line instead of being swallowed."""
+        try:
+            self.sock.sendto(message.encode(), destination)
+        except (BlockingIOError, InterruptedError):
+            pass   # out of buffer space for a moment: as if lost
+        except OSError as exc:
+            if self._aborted:
+                raise TransferFailed(N_("cancelled before the server answered"))
+            raise self._no_server(exc)
 
     def _control_from(self, datagram, source, allowed):
         """Decode a control datagram from one of *allowed* addresses (else None, counted)."""
@@ -184,22 +227,34 @@ class UDPClientSession:
             return None
 
     def _open_and_hello(self):
+        """HELLO (padded) until the server's RETRY, HELLO with its token until FILE (PROTOCOL.md, "Address
+        validation").  No answer at all within NO_ANSWER_TIMEOUT (10 s), or an ICMP error, ends it at once;
+        once the server has answered, --handshake-timeout bounds the wait for a test to take us."""
         cfg = self.config
         family, self.server = resolve(cfg.host, cfg.port)
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self.sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
-        ignore_connreset(self.sock)
+        report_icmp_errors(self.sock, True)   # Windows reports them by default: ignore_connreset comes after FILE
+        self._icmp_fatal = True
         rcvbuf, sndbuf = raise_buffers(self.sock)
         self.record.extra["so_rcvbuf"] = rcvbuf
         self.record.extra["so_sndbuf"] = sndbuf
-        hello = UdpHello(id=self.record.client_id, total=self.clients, mode=self.mode)
+        self.record.extra["server_answered"] = False
         server_ip = self.server[0]
+        token = [None]
 
         def answer(datagram, source):
             if source[0] != server_ip:
                 self.record.extra["ignored_datagrams"] += 1
                 return None
             message = self._control_from(datagram, source, (source,))
+            if message is not None:
+                self.record.extra["server_answered"] = True
+            if isinstance(message, Retry) and source == self.server:
+                if message.token == token[0]:
+                    return None  # a repeat of the RETRY we answered already
+                token[0] = message.token
+                return "retry"
             if isinstance(message, UdpFileOffer):
                 self._take_offer(message, source)
                 return True
@@ -208,14 +263,34 @@ class UDPClientSession:
             if isinstance(message, ErrorMessage):
                 raise TransferFailed(N_("server error: {}").format(printable(message.reason)))
             return None
-        if not self._exchange(hello, self.server, cfg.handshake_timeout, HELLO_MAX_INTERVAL, answer,
-                              N_("cancelled before the server answered")):
-            raise TransferFailed(N_("no answer from {}:{} (UDP) within {:g} s: is the server running "
-                                 "and waiting for clients?").format(cfg.host, cfg.port, cfg.handshake_timeout))
+        began = time.monotonic()
+        while True:
+            self._hello = UdpHello.padded(id=self.record.client_id, total=self.clients, mode=self.mode,
+                                          token=token[0])
+            if token[0] is None:
+                until, max_interval = began + min(NO_ANSWER_TIMEOUT, cfg.handshake_timeout), FIRST_HELLO_MAX_INTERVAL
+            else:
+                until, max_interval = began + cfg.handshake_timeout, HELLO_MAX_INTERVAL
+            result = self._exchange(self._hello, self.server, until - time.monotonic(), max_interval, answer,
+                                    N_("cancelled before the server answered"), send=self._send_strict)
+            if result is True:
+                break
+            if result == "retry":
+                self._state("connecting", _("the server answered; joining the test"))
+                continue
+            if not self.record.extra["server_answered"]:
+                raise self._no_server()
+            raise TransferFailed(N_("the UDP server at {} answers, but no test took this client within {:g} s "
+                                 "(--handshake-timeout): is a test waiting for clients?").format(
+                                     address_text((cfg.host, cfg.port)), cfg.handshake_timeout))
+        self._icmp_fatal = False
+        report_icmp_errors(self.sock, False)
+        ignore_connreset(self.sock)
 
     def _exchange(self, message, destination, seconds, max_interval, answer, cancelled=None, tries=None,
-                  first_interval=FIRST_INTERVAL):
-        """Send *message* and wait until ``answer(datagram, source)`` returns
+                  first_interval=FIRST_INTERVAL, send=None):
+        """Send *message* (with ``send(message, destination)``, default: errors
+        swallowed) and wait until ``answer(datagram, source)`` returns
         something; repeat it (intervals doubling up to *max_interval*) for at
         most *seconds* and *tries* sends.  Returns the answer or None."""
         deadline = time.monotonic() + seconds
@@ -224,7 +299,10 @@ class UDPClientSession:
         while time.monotonic() < deadline and (tries is None or sent < tries):
             if cancelled and self.cancel.is_set():
                 raise TransferFailed(cancelled)
-            send_control(self.sock, message, destination)
+            if send is not None:
+                send(message, destination)
+            else:
+                send_control(self.sock, message, destination)
             sent += 1
             until = min(deadline, time.monotonic() + interval)
             interval = min(max_interval, interval * 2)
@@ -242,9 +320,10 @@ class UDPClientSession:
     def _take_offer(self, offer, source):
         if offer.mode != self.mode:
             raise TransferFailed(N_("server runs {} mode").format(printable(offer.mode, 20)))
-        if offer.chunk > MAX_DATAGRAM - HEADER_SIZE or chunk_count(offer.size, offer.chunk) > MAX_SEQ + 1:
-            raise TransferFailed(N_("server announced an impossible transfer: {:,} bytes in chunks of {:,}").format(
-                offer.size, offer.chunk))
+        try:
+            check_offer(offer.size, offer.chunk)   # before anything is sized from them
+        except ProtocolError as exc:
+            raise TransferFailed(N_("server announced an impossible transfer: {}").format(exc))
         self.offer = offer
         self.session = source
         rec = self.record
@@ -261,9 +340,8 @@ class UDPClientSession:
     def _wait_for_go(self):
         """Wait for the go (every client has its FILE; the user confirmed), repeating HELLO
         meanwhile (idempotent) so the session knows we are still here (--hello-timeout)."""
-        hello = UdpHello(id=self.record.client_id, total=self.clients, mode=self.mode)
         while not self.go.wait(HELLO_KEEPALIVE):
-            send_control(self.sock, hello, self.server)
+            send_control(self.sock, self._hello, self.server)   # carries our token: the session knows it
         if self.cancel.is_set():
             raise TransferFailed(N_("cancelled before READY"))
 
@@ -677,6 +755,16 @@ def udp_run_client(config, prompter=None):
                       prompter=prompter)
 
 
+def handshake_failure(result):
+    """The one reason every client failed for before any FILE (no server, refused, BUSY), or None:
+    said once in full, since the table and the status lines cut it short."""
+    reasons = {rec.reason for rec in result.records}
+    if len(reasons) != 1 or any(rec.ok or rec.extra.get("transfer_id") is not None for rec in result.records):
+        return None
+    reason = reasons.pop()
+    return reason or None
+
+
 CLIENT_COLUMNS = (
     (N_("datagrams"), lambda rec: str(rec.extra.get("datagrams_received", "-"))),
     (N_("missing"), lambda rec: str(rec.extra.get("missing", "-"))),
@@ -718,6 +806,9 @@ def main(argv=None, input_fn=None):
         ask_missing_settings(config, prompter, DEFAULT_PORT)
         result = udp_run_client(config, prompter)
         print_client_summary(result, CLIENT_COLUMNS)
+        line = handshake_failure(result)
+        if line:
+            sys.stderr.write(_("udp/client.py: {}\n").format(line))
         return result.exit_status
     return run_main(body, "udp/client.py", eof_status=1)
 

@@ -15,8 +15,10 @@ A data datagram is ``HEADER`` (12 bytes) followed by the chunk's bytes::
 import re
 import socket
 import struct
+import sys
 
 from transfer.errors import ProtocolError
+from transfer.i18n import N_
 from transfer.messages import (MAX_LINE, Busy, ErrorMessage, Field, FileOffer, FlagField, Hello, HexField,
                                IntField, Message, TextField, build_registry, decode)
 
@@ -73,11 +75,11 @@ def parse_ranges(text, limit=MAX_SEQ):
     for item in text.split(RANGE_SEPARATOR):
         match = _RANGE.match(item)
         if not match:
-            raise ProtocolError("bad range {!r}".format(item[:30]))
+            raise ProtocolError(N_("bad range {!r}").format(item[:30]))
         a = int(match.group(1))
         b = int(match.group(2)) if match.group(2) is not None else a
         if a > b or b > limit:
-            raise ProtocolError("bad range {!r}".format(item[:30]))
+            raise ProtocolError(N_("bad range {!r}").format(item[:30]))
         result.append((a, b))
     return result
 
@@ -127,9 +129,42 @@ def _transfer():
     return IntField("transfer", 0, MAX_TRANSFER_ID)
 
 
+_TOKEN = re.compile(r"[0-9a-f]{40}\Z")
+HELLO_PADDED = 1024   # every HELLO datagram is padded to this many bytes (see udp/validation.py)
+
+
+class TokenField(Field):
+    """An address token: 40 lowercase hex digits (udp/validation.py)."""
+
+    def parse(self, text):
+        if not _TOKEN.match(text):
+            raise ProtocolError(N_("{} must be 40 lowercase hex digits").format(self.name))
+        return text
+
+
 class UdpHello(Hello):
-    """client -> well-known port: ``HELLO id=<k> total=<n> mode=<raw|reliable>``."""
-    FIELDS = Hello.FIELDS + (TextField("mode", 16, required=False, default="raw"),)
+    """client -> well-known port: ``HELLO id=<k> total=<n> mode=<raw|reliable> [token=<hex>] pad=<0...>``.
+
+    ``token`` echoes the server's RETRY; ``pad`` makes the datagram HELLO_PADDED
+    bytes long, so that the server's answers to an address it has not yet
+    validated stay far below three times what it received."""
+    FIELDS = Hello.FIELDS + (TextField("mode", 16, required=False, default="raw"),
+                             TokenField("token", required=False), TextField("pad", MAX_LINE, required=False))
+    PADDED = HELLO_PADDED
+
+    @classmethod
+    def padded(cls, **values):
+        """The HELLO with ``pad`` filling the line to HELLO_PADDED bytes."""
+        message = cls(pad="", **values)
+        message.pad = "0" * max(0, cls.PADDED - len(message.encode()))
+        return message
+
+
+class Retry(Message):
+    """well-known port -> client: ``RETRY token=<hex>``, the answer to a HELLO
+    without a valid token; the client sends HELLO again with ``token=``."""
+    VERB = "RETRY"
+    FIELDS = (TokenField("token"),)
 
 
 class UdpFileOffer(FileOffer):
@@ -196,7 +231,7 @@ class Pong(Message):
     FIELDS = (IntField("seq", 0, MAX_TRANSFER_ID),)
 
 
-UDP_MESSAGES = build_registry(UdpHello, UdpFileOffer, Busy, UdpReady, Wait, Start, End, Nack, Report, UdpBye,
+UDP_MESSAGES = build_registry(UdpHello, Retry, UdpFileOffer, Busy, UdpReady, Wait, Start, End, Nack, Report, UdpBye,
                               ErrorMessage, Ping, Pong)
 
 NACK_RANGES_BUDGET = MAX_LINE - len(Nack(transfer=MAX_TRANSFER_ID, received=10 ** 12, lost=10 ** 12,
@@ -206,7 +241,7 @@ NACK_RANGES_BUDGET = MAX_LINE - len(Nack(transfer=MAX_TRANSFER_ID, received=10 *
 def decode_control(datagram):
     """A control datagram -> message (ProtocolError when it is not one)."""
     if len(datagram) > MAX_LINE:
-        raise ProtocolError("control datagram of {} bytes".format(len(datagram)))
+        raise ProtocolError(N_("control datagram of {} bytes").format(len(datagram)))
     return decode(bytes(datagram), UDP_MESSAGES)
 
 
@@ -246,6 +281,23 @@ def raise_buffers(sock, wanted=BIG_BUFFER):
             break
         granted.append(sock.getsockopt(socket.SOL_SOCKET, option))
     return tuple(granted)
+
+
+IP_RECVERR = 11      # Linux: report ICMP errors (port unreachable ...) on an unconnected socket too
+IPV6_RECVERR = 25
+
+
+def report_icmp_errors(sock, on):
+    """Linux: have ICMP errors (port or host unreachable) reported on this unconnected UDP socket's next
+    receive (IP_RECVERR), so that a HELLO to a closed port fails at once; a no-op elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return
+    level, option = ((socket.IPPROTO_IPV6, IPV6_RECVERR) if sock.family == socket.AF_INET6
+                     else (socket.IPPROTO_IP, IP_RECVERR))
+    try:
+        sock.setsockopt(level, option, 1 if on else 0)
+    except OSError:
+        pass
 
 
 def ignore_connreset(sock):

@@ -7,9 +7,8 @@ import sys
 import time
 
 from transfer.errors import ProtocolError, UserError
+from udp.packets import Ping, Pong, address_text, decode_control, report_icmp_errors
 from transfer.i18n import _
-from udp.packets import Ping, Pong, address_text, decode_control, ignore_connreset
-
 
 
 def run_ping(host, port, count, interval, out=None):
@@ -21,7 +20,7 @@ def run_ping(host, port, count, interval, out=None):
         raise UserError(_("cannot resolve {!r}: {}").format(host, exc.strerror or exc))
     family, _type, _proto, _name, server = infos[0]
     sock = socket.socket(family, socket.SOCK_DGRAM)
-    ignore_connreset(sock)
+    report_icmp_errors(sock, True)   # Linux; Windows reports them by default (WSAECONNRESET), macOS not at all
     rtts = []
     sent = 0
     out.write(_("PING {} (UDP), {} request(s), {:g} s apart\n").format(address_text(server), count, interval))
@@ -46,8 +45,14 @@ def run_ping(host, port, count, interval, out=None):
                     data, source = sock.recvfrom(2048)
                 except socket.timeout:
                     break
-                except OSError:
-                    continue  # e.g. ICMP unreachable reported on Windows
+                except OSError as exc:
+                    # an ICMP error for a PING: say it at once instead of waiting out the interval
+                    refused = isinstance(exc, (ConnectionRefusedError, ConnectionResetError))
+                    out.write(_("seq={}: {}\n").format(seq, _("port unreachable (nothing listens on UDP {} there)").format(
+                        port) if refused else "error: {}".format(exc.strerror or exc)))
+                    out.flush()
+                    answered = None
+                    break
                 try:
                     message = decode_control(data)
                 except ProtocolError:
@@ -59,7 +64,7 @@ def run_ping(host, port, count, interval, out=None):
                     out.write(_("reply from {}: seq={} time={:.3f} ms\n").format(address_text(source), seq, rtt))
                     out.flush()
                     break
-            if not answered:
+            if answered is False:
                 out.write(_("seq={}: no reply within {:g} s\n").format(seq, interval))
                 out.flush()
             left = deadline - time.perf_counter()

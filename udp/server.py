@@ -14,9 +14,10 @@ if __package__ in (None, ""):
 
 import argparse
 import collections
+import hmac
 import logging
 import mmap
-import random
+import secrets
 import select
 import socket
 import sys
@@ -35,8 +36,9 @@ from transfer.status import progress_detail
 from transfer.testlog import TestLog
 from transfer.units import parse_size
 from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MIN_DATAGRAM, VERSION, End, Nack,
-                         Ping, Pong, Report, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait, address_text,
-                         chunk_count, decode_control, ignore_connreset, is_data, raise_buffers, send_control)
+                         Ping, Pong, Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait,
+                         address_text, chunk_count, decode_control, ignore_connreset, is_data, raise_buffers)
+from udp.validation import BudgetTable, PerSourceRate, TokenIssuer
 from udp.pacing import AdaptiveRate, TokenBucket
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,9 @@ SILENCE_BACKOFF = 0.3               # reliable: nothing heard from the client th
 STATUS_EVERY = 0.25
 FORCE_COPY = False                  # tests set it to run the portable send path (no sendmsg) on Linux
 EVENTS_LOGGED = 20                  # ignored datagrams logged one by one per test; then only counted
+PONG_RATE, PONG_BURST = 10.0, 10    # PONGs per second (and at once) per source IP
+PING_LINES_RATE = 1.0               # "ping from" lines printed per second at most (then counted) ...
+PING_LINES_BURST = 5                # ... after a burst of this many
 
 
 def default_rate(config, clients):
@@ -102,11 +107,14 @@ def session_chunk(config, sock):
     return DEFAULT_CHUNK_SIZE - HEADER_SIZE
 
 
-def bind_udp(bind, port):
-    """A UDP socket bound to (*bind*, *port*); UserError if it can't be had."""
+def bind_udp(bind, port, shared=False):
+    """A UDP socket bound to (*bind*, *port*); UserError if it can't be had.  *shared*: with
+    SO_REUSEPORT, so that the sessions of --single-port can bind the well-known port too."""
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((bind, port))
     except OSError as exc:
         sock.close()
@@ -117,9 +125,25 @@ def bind_udp(bind, port):
     return sock
 
 
+class SharedPort(tuple):
+    """--single-port: the sessions bind the well-known port itself (SO_REUSEPORT) and connect() to
+    their client; Linux delivers a connected socket's datagrams to it and the rest to the listener."""
+
+    def __new__(cls, port):
+        return super().__new__(cls, (port, port))
+
+
+def shared_port_supported():
+    """True where --single-port can work (SO_REUSEPORT on Linux)."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+
+
 def bind_session_socket(bind, ports=None):
     """A session socket on (*bind*, port 0), or on the first free port of the
-    range *ports* = (low, high) (--session-ports, for firewalls).  OSError if none is free."""
+    range *ports* = (low, high) (--session-ports, for firewalls), or on the well-known port
+    itself (--single-port: *ports* is a SharedPort).  OSError if none is free."""
+    if isinstance(ports, SharedPort):
+        return bind_udp(bind, ports[0], shared=True)
     if not ports:
         return bind_udp(bind, 0)
     low, high = ports
@@ -210,12 +234,28 @@ class UDPFileServer:
     def __init__(self, config, out=None):
         self.config = config
         self.out = out or sys.stdout
-        self.sock = bind_udp(config.bind, config.port)
+        if getattr(config, "single_port", False):
+            if not shared_port_supported():
+                raise UserError(_("--single-port needs SO_REUSEPORT (Linux)"))
+            bind_udp(config.bind, config.port).close()   # in use by anyone (even a shared socket): say so
+            self.sock = bind_udp(config.bind, config.port, shared=True)
+            config.session_ports = SharedPort(self.sock.getsockname()[1])
+        else:
+            self.sock = bind_udp(config.bind, config.port)
         self.port = self.sock.getsockname()[1]
         self.buffers = raise_buffers(self.sock, 4 * 1024 * 1024)
         self.sock.settimeout(0.2)
         self.ignored = 0
         self.pings = 0
+        self.pongs = 0
+        # address validation (udp/validation.py): tokens, the 3x budget per address, PONGs per source
+        self.tokens = TokenIssuer()
+        self.budgets = BudgetTable()
+        self.pong_rate = PerSourceRate(PONG_RATE, PONG_BURST)
+        self._ping_lines = PerSourceRate(PING_LINES_RATE, PING_LINES_BURST)
+        self._pings_not_shown = 0
+        self.counts = collections.Counter()   # hello_without_token, bad_token, retry_sent, refused_by_budget, ...
+        self._events = collections.Counter()  # events of the current test by kind (a cap per kind)
         self._test = None
         self._closed = threading.Event()
         self._listener = threading.Thread(target=self._listen, name="udp-listener", daemon=True)
@@ -241,6 +281,8 @@ class UDPFileServer:
             "rate": test.rate, "rate_given": cfg.rate is not None, "adaptive_rate": test.mode == "reliable",
             "timeout": cfg.timeout, "handshake_timeout": cfg.handshake_timeout,
             "bind": cfg.bind, "port": self.port, "so_rcvbuf": rcvbuf, "so_sndbuf": sndbuf})
+        self._events = collections.Counter()
+        counts_before = collections.Counter(self.counts)
         self._test = test
         board.start()
         interrupted = True   # until the wait returns normally (any exception counts as interrupted)
@@ -255,6 +297,7 @@ class UDPFileServer:
             if test.ignored:
                 test_log.add_event("ignored", "-", N_("{} datagram(s) ignored on the well-known port during this "
                                    "test (the first {} are logged above)").format(test.ignored, EVENTS_LOGGED))
+            self._close_events(test_log, counts_before)
             board.stop()
             test_log.close(interrupted=interrupted)
             test.release()
@@ -296,7 +339,45 @@ class UDPFileServer:
             if test.ignored <= EVENTS_LOGGED:
                 test.log.add_event("ignored", address_text(peer), detail)
 
+    def _event(self, test, kind, peer, detail):
+        """An event of the test's log, at most EVENTS_LOGGED per kind (the rest counted for the close);
+        ``TestLog.event`` does the capping where it exists."""
+        event = getattr(test.log, "event", None)
+        if event is not None:
+            event(kind, address_text(peer), detail)
+            return
+        self._events[kind] += 1
+        if self._events[kind] <= EVENTS_LOGGED:
+            test.log.add_event(kind, address_text(peer), detail)
+
+    def _close_events(self, test_log, counts_before):
+        """At the end of a test: how many events went unlogged, and what address validation did."""
+        for kind, count in sorted(self._events.items()):
+            if count > EVENTS_LOGGED:
+                test_log.add_event(kind, "-", N_("{} {} event(s) in this test; the first {} are logged above").format(
+                    count, kind, EVENTS_LOGGED))
+        counts = {k: v - counts_before.get(k, 0) for k, v in self.counts.items() if v - counts_before.get(k, 0)}
+        if counts:
+            test_log.add_event("address_validation", "-", " ".join(
+                "{}={}".format(k, v) for k, v in sorted(counts.items())))
+
+    def _send_to(self, message, peer, budget):
+        """Send *message* from the well-known port if *peer*'s budget allows it (anti-amplification)."""
+        data = message.encode()
+        if not budget.can_send(len(data)):
+            budget.refused += 1
+            self.counts["refused_by_budget"] += 1
+            return False
+        try:
+            self.sock.sendto(data, peer)
+        except OSError:
+            return False
+        budget.on_sent(len(data))
+        return True
+
     def _dispatch(self, datagram, peer):
+        budget = self.budgets.get(peer)
+        budget.on_received(len(datagram))
         if not datagram or is_data(datagram):
             self._ignore(peer, N_("data datagram on the well-known port") if datagram else N_("empty datagram"))
             return
@@ -306,51 +387,78 @@ class UDPFileServer:
             self._ignore(peer, N_("bad datagram ({} bytes): {}").format(len(datagram), exc))
             return
         if isinstance(message, Ping):
-            self._answer_ping(message, peer)
+            self._answer_ping(message, peer, budget)
         elif isinstance(message, UdpHello):
-            self._hello(message, peer)
+            self._hello(message, peer, budget, len(datagram))
         else:
             self._ignore(peer, N_("unexpected {} on the well-known port").format(message.VERB))
 
-    def _answer_ping(self, ping, peer):
+    def _answer_ping(self, ping, peer, budget):
         self.pings += 1
-        send_control(self.sock, Pong(seq=ping.seq), peer)
+        if not self.pong_rate.allow(peer[0]):
+            self.counts["pong_limited"] += 1
+            return
+        if not self._send_to(Pong(seq=ping.seq), peer, budget):
+            return
+        self.pongs += 1
         test = self._test
         if test is not None:
-            test.log.add_event("ping", address_text(peer), N_("PING seq={}").format(ping.seq))
+            self._event(test, "ping", peer, N_("PING seq={}").format(ping.seq))
         if not self.config.quiet:
-            self.out.write(_("ping from {} seq={}\n").format(address_text(peer), ping.seq))
+            if not self._ping_lines.allow("stdout"):
+                self._pings_not_shown += 1
+                return
+            more = self._pings_not_shown
+            self._pings_not_shown = 0
+            self.out.write(_("ping from {} seq={}{}\n").format(address_text(peer), ping.seq,
+                                                           _(" ({} more not shown)").format(more) if more else ""))
             self.out.flush()
 
-    def _hello(self, hello, peer):
+    def _hello(self, hello, peer, budget, size):
+        """HELLO (a datagram of *size* bytes) on the well-known port.  Without a valid token
+        (RFC 9000 8.1) it gets only a RETRY, if padded to HELLO_PADDED bytes and within the 3x
+        budget: no place, no session, no log line."""
         test = self._test
-        if test is None or not test.accepting:
-            self._ignore(peer, N_("HELLO id={} while no test waits for clients").format(hello.id))
+        session = None
+        if test is not None:
+            with test.lock:
+                session = test.sessions.get(peer)
+        known = session is not None and hello.token is not None and hmac.compare_digest(hello.token, session.token)
+        if not known and not self.tokens.check(hello.token, peer):
+            self.counts["bad_token" if hello.token else "hello_without_token"] += 1
+            if size < UdpHello.PADDED:
+                self.counts["hello_not_padded"] += 1   # as QUIC drops short Initials: no answer at all
+                return
+            if self._send_to(Retry(token=self.tokens.token_for(peer)), peer, budget):
+                self.counts["retry_sent"] += 1
             return
-        with test.lock:
-            session = test.sessions.get(peer)
+        budget.validate()   # the address read our token: it asked for what follows
         if session is not None:
             session.heard = time.monotonic()  # the client is still there (a keepalive while it waits to be READY)
             session.offer()  # its FILE was lost: send it again
             return
+        if test is None or not test.accepting:
+            self._ignore(peer, N_("HELLO id={} while no test waits for clients").format(hello.id))
+            return
         if hello.mode != test.mode:
-            send_control(self.sock, ErrorMessage(reason=N_("the server runs {} mode: {} the client's --reliable").format(
-                test.mode, "add" if test.mode == "reliable" else "remove")), peer)
-            test.log.add_event("protocol_error", address_text(peer), N_("HELLO mode={} on a {} server").format(
+            self._send_to(ErrorMessage(reason=N_("the server runs {} mode: {} the client's --reliable").format(
+                test.mode, "add" if test.mode == "reliable" else "remove")), peer, budget)
+            self._event(test, "protocol_error", peer, N_("HELLO mode={} on a {} server").format(
                 printable(hello.mode, 20), test.mode))
             return
         if not test.gate.join():
-            test.log.add_event("busy", address_text(peer), N_("HELLO id={} total={}: test full or running").format(
+            self._event(test, "busy", peer, N_("HELLO id={} total={}: test full or running").format(
                 hello.id, hello.total))
-            send_control(self.sock, Busy(reason=N_("this test already has its {} client(s)").format(test.clients)), peer)
+            self._send_to(Busy(reason=N_("this test already has its {} client(s)").format(test.clients)), peer, budget)
             return
         try:
             session = ServerSession(test, hello, peer)
         except OSError as exc:
             test.gate.leave(False)
             test.log.add_event("error", address_text(peer), N_("cannot open a session socket: {}").format(exc))
-            send_control(self.sock, ErrorMessage(reason=N_("server cannot open a session socket")), peer)
+            self._send_to(ErrorMessage(reason=N_("server cannot open a session socket")), peer, budget)
             return
+        session.token = hello.token   # its later HELLOs (keepalives) carry it, however old it gets
         with test.lock:
             test.sessions[peer] = session
         session.start()
@@ -380,7 +488,7 @@ class ServerSession:
         self.cfg = test.config
         self.peer = peer
         self.peer_text = address_text(peer)
-        self.transfer = random.getrandbits(32)
+        self.transfer = secrets.randbits(32)   # unpredictable (Python's random is not)
         self.sock = bind_session_socket(self.cfg.bind, getattr(self.cfg, "session_ports", None))
         self.rcvbuf, self.sndbuf = raise_buffers(self.sock)
         self.sock.connect(peer)  # the kernel keeps other senders out; getsockname() gives our real address
@@ -523,6 +631,8 @@ class ServerSession:
                     self._send(Wait(transfer=self.transfer, ready=test.gate.ready_count, clients=test.clients))
                 elif isinstance(message, ErrorMessage):
                     raise _Left(N_("client gave up: {}").format(printable(message.reason, 80)))
+                elif isinstance(message, UdpHello) and not ready:
+                    self.offer()   # --single-port: the client's HELLOs reach the session; its FILE was lost
         except _Left as exc:
             test.gate.leave(ready)
             test.board.update(self.row, "left", printable(localize(str(exc)), 60))
@@ -794,6 +904,9 @@ def build_parser():
                             "datagrams (each client gets its own server port) and collects each client's verdict."),
         DEFAULT_PORT)
     add_udp_flags(parser, "server")
+    parser.add_argument("--single-port", action="store_true",
+                        help="keep every client's traffic on the well-known port (the sessions share it, Linux "
+                             "SO_REUSEPORT): for client firewalls (Windows) that drop answers from another port")
     hello = parser._option_string_actions.get("--hello-timeout")  # shared flag: say what it means for UDP
     if hello is not None:
         hello.help = N_("seconds a client's session waits after FILE for the client's next datagram (READY, or "
@@ -852,6 +965,7 @@ def main(argv=None, input_fn=None):
     """Command-line entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
     config = server_config_from_args(args)
+    config.single_port = args.single_port
     config.reliable = args.reliable
     config.rate = args.rate
     config.chunk_size = args.chunk_size

@@ -322,11 +322,7 @@ MESSAGES = {
 
     # --- udp/ (servidor, cliente, ping) ----------------------------------------------------------------
     "cancelled before the server answered": "cancelado antes de que respondiera el servidor",
-    "no answer from {}:{} (UDP) within {:g} s: is the server running and waiting for clients?":
-        "ninguna respuesta de {}:{} (UDP) en {:g} s: ¿está en marcha el servidor y esperando clientes?",
     "server runs {} mode": "el servidor funciona en modo {}",
-    "server announced an impossible transfer: {:,} bytes in chunks of {:,}":
-        "el servidor anunció una transferencia imposible: {:,} bytes en bloques de {:,}",
     "file {} ({:,} bytes), test of {} client(s), session port {}":
         "archivo {} ({:,} bytes), prueba de {} cliente(s), puerto de sesión {}",
     "{}/{} clients ready": "{}/{} clientes listos",
@@ -370,7 +366,6 @@ MESSAGES = {
     "bad datagram ({} bytes): {}": "datagrama incorrecto ({} bytes): {}",
     "unexpected {} on the well-known port": "{} inesperado en el puerto conocido",
     "PING seq={}": "PING seq={}",
-    "ping from {} seq={}\n": "ping de {} seq={}\n",
     "HELLO id={} while no test waits for clients": "HELLO id={} cuando ninguna prueba espera clientes",
     "the server runs {} mode: {} the client's --reliable":
         "el servidor funciona en modo {}: {} el --reliable del cliente",
@@ -555,4 +550,37 @@ MESSAGES = {
     "not enough free space in {}: the file(s) need {} ({:,} bytes), {} free":
         "no hay suficiente espacio libre en {}: el/los archivo(s) necesitan {} ({:,} bytes), hay {} "
         "libres",
+    "deadline of {:g} s passed": "pasó el plazo de {:g} s",
+    "client interrupted (Ctrl-C)": "cliente interrumpido (Ctrl-C)",
+    "the UDP server at {} stopped answering: {}": "el servidor UDP en {} dejó de responder: {}",
+    ": connection refused (ICMP port unreachable)": ": conexión rechazada (ICMP puerto inalcanzable)",
+    "no UDP server answered at {}{} (is udp/server.py running there? is UDP {} open?)":
+        "ningún servidor UDP respondió en {}{} (¿está en marcha udp/server.py allí? ¿está abierto UDP "
+        "{}?)",
+    "the server answered; joining the test": "el servidor respondió; uniéndose a la prueba",
+    "the UDP server at {} answers, but no test took this client within {:g} s (--handshake-timeout): "
+    "is a test waiting for clients?":
+        "el servidor UDP en {} responde, pero ninguna prueba aceptó a este cliente en {:g} s "
+        "(--handshake-timeout): ¿hay una prueba esperando clientes?",
+    "server announced an impossible transfer: {}": "el servidor anunció una transferencia imposible: {}",
+    "udp/client.py: {}\n": "udp/client.py: {}\n",
+    "{} must be 40 lowercase hex digits": "{} debe tener 40 dígitos hexadecimales en minúscula",
+    "control datagram of {} bytes": "datagrama de control de {} bytes",
+    "bad range {!r}": "rango incorrecto {!r}",
+    "seq={}: {}\n": "seq={}: {}\n",
+    "--single-port needs SO_REUSEPORT (Linux)": "--single-port necesita SO_REUSEPORT (Linux)",
+    "{} {} event(s) in this test; the first {} are logged above":
+        "{} evento(s) {} en esta prueba; los primeros {} están arriba en el registro",
+    "ping from {} seq={}{}\n": "ping de {} seq={}{}\n",
+    " ({} more not shown)": " ({} más sin mostrar)",
+    "keep every client's traffic on the well-known port (the sessions share it, Linux SO_REUSEPORT): "
+    "for client firewalls (Windows) that drop answers from another port":
+        "mantiene el tráfico de todos los clientes en el puerto conocido (las sesiones lo comparten, "
+        "SO_REUSEPORT de Linux): para cortafuegos de clientes (Windows) que descartan respuestas de otro "
+        "puerto",
+    "server announced chunks of {:,} bytes (accepted: {:,} to {:,})":
+        "el servidor anunció bloques de {:,} bytes (se aceptan de {:,} a {:,})",
+    "server announced {:,} bytes in {:,} chunks of {:,} (at most {:,} chunks)":
+        "el servidor anunció {:,} bytes en {:,} bloques de {:,} (como mucho {:,} bloques)",
+    "port unreachable (nothing listens on UDP {} there)": "puerto inalcanzable (nada escucha en UDP {} allí)",
 }
