@@ -290,6 +290,45 @@ class SpanishRunTest(unittest.TestCase):
         self.assertEqual(records[0]["mode"], "stream")
         self.assertTrue(all(r["ok"] for r in records[1:]))
 
+    def test_udp_server_and_client_speak_spanish(self):
+        port_file = self.root / "udp-port"
+        server = subprocess.Popen(
+            [PYTHON, str(ROOT / "udp" / "server.py"), "--bind", "127.0.0.1", "--port", "0", "--port-file",
+             str(port_file), "--files-dir", str(self.root / "files"), "--logs-dir", str(self.root / "logs"),
+             "--file", "small.txt", "--clients", "1", "--once", "--no-create", "--reliable"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(LANG="es_CO.UTF-8"))
+        try:
+            deadline = time.monotonic() + 30
+            while not (port_file.exists() and port_file.read_text().endswith("\n")):
+                self.assertIsNone(server.poll(), "udp server exited")
+                self.assertLess(time.monotonic(), deadline, "udp server did not start")
+                time.sleep(0.05)
+            client = subprocess.run(
+                [PYTHON, str(ROOT / "udp" / "client.py"), "--host", "127.0.0.1", "--port",
+                 port_file.read_text().strip(), "--clients", "1", "--yes", "--reliable",
+                 "--received-dir", str(self.root / "recv"), "--logs-dir", str(self.root / "logs"), "--lang", "es"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                universal_newlines=True, timeout=120, env=_env())
+            s_out, s_err = (text.decode("utf-8") for text in server.communicate(timeout=60))
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.communicate()
+        self.assertEqual(client.returncode, 0, client.stderr)
+        self.assertEqual(server.returncode, 0, s_err)
+        for name, text in (("server stdout", s_out), ("server stderr", s_err), ("client stdout", client.stdout),
+                           ("client stderr", client.stderr)):
+            with self.subTest(output=name):
+                for english in self.ENGLISH + ("datagrams", "resent", "missing"):
+                    self.assertNotIn(english, text)
+        self.assertIn("Servidor UDP escuchando en el puerto", s_out)
+        self.assertIn("reenviados", s_out)
+        self.assertIn("1 de 1 verificados", client.stdout)
+        self.assertIn("cliente 1: verificado", client.stderr)
+        text_log = next((self.root / "logs" / "udp-client").glob("*-log.txt")).read_text(encoding="utf-8")
+        self.assertIn("modo: confiable", text_log)
+        self.assertIn("transferencia exitosa: sí", text_log)
+
     def test_failure_reason_in_spanish_but_english_in_jsonl(self):
         # a client against a closed port: the reason is Spanish on screen and in the text log,
         # English in the .jsonl
