@@ -42,7 +42,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from scripts import capture, netlab, pcap, report
+from scripts import baselines, capture, netlab, pcap, report
 from transfer import i18n
 from transfer.catalog import STANDARD_FILES, ensure_standard_files, generate_file
 from transfer.units import parse_size
@@ -718,6 +718,7 @@ def run_benchmark(args, log=None):
             baseline["sha256_bytes_per_s"] / MB, baseline["file"], baseline["repeats"]))
     outcomes = []
     interrupted = False
+    baseline_rows = None
     try:
         if args.capture:
             runner.setup_capture()
@@ -733,6 +734,8 @@ def run_benchmark(args, log=None):
             _write_json(run_dir / "benchmark.json", OrderedDict([
                 ("meta", meta), ("baseline", baseline), ("tests", [o.as_dict() for o in outcomes]),
                 ("notes", runner.notes)]))
+        if args.baselines:
+            baseline_rows = run_tcp_baselines(args, mode, files_dir, files, clients, run_dir, runner, log)
     except KeyboardInterrupt:
         interrupted = True
         runner.note("interrupted after {} of {} tests".format(len(outcomes), len(specs)))
@@ -753,10 +756,13 @@ def run_benchmark(args, log=None):
                          ("tables", OrderedDict([("Benchmark runs", [_run_row(o) for o in outcomes])]))])
     if baseline:
         extra["baseline"] = baseline
+    if baseline_rows:
+        extra["tables"]["TCP baselines (same run, interleaved, medians)"] = baseline_rows["rows"]
     if runner.captures:
         extra["captures"] = runner.captures
     _write_json(run_dir / "benchmark.json", OrderedDict([
-        ("meta", meta), ("baseline", baseline), ("tests", [o.as_dict() for o in outcomes]), ("notes", notes)]))
+        ("meta", meta), ("baseline", baseline), ("tests", [o.as_dict() for o in outcomes]), ("notes", notes),
+        ("tcp_baselines", baseline_rows)]))
     result = None
     if report.find_logs([runner.logs_dir]):
         lang = i18n.choose(getattr(args, "lang", None))
@@ -778,6 +784,33 @@ def run_benchmark(args, log=None):
     if interrupted:
         return 130, result
     return (1 if failed or not outcomes else 0), result
+
+
+def run_tcp_baselines(args, mode, files_dir, files, clients, run_dir, runner, log):
+    """--baselines: the TCP baseline rows of scripts/baselines.py (socat pipeline,
+    minimal reference receiver, SHA-256, fixed costs, server peak RSS), run
+    interleaved with tcp/client.py, medians of max(3, --repeat) rounds, on the
+    largest file of the run.  Returns baselines.measure()'s result or None."""
+    if mode != "local":
+        runner.note("--baselines runs locally only; skipped with --host/--serve")
+        return None
+    name = max(files, key=lambda f: f[1])[0]
+    counts = sorted(set([1] + [c for c in clients if c > 1]))
+    rss = None if args.quick else SERVER_DEFAULT_MAX_CLIENTS
+    log("baselines: {} x clients {}{}, {} rounds".format(
+        name, "/".join(str(c) for c in counts), " (+{} for the server's RSS)".format(rss) if rss else "",
+        max(3, args.repeat)))
+    try:
+        result = baselines.measure(files_dir, name, counts, max(3, args.repeat), work_dir=run_dir / "baselines",
+                                   rss_clients=rss, log=log)
+    except (baselines.BaselineError, OSError) as exc:
+        runner.note("--baselines: {}".format(exc))
+        return None
+    finally:
+        shutil.rmtree(str(run_dir / "baselines"), ignore_errors=True)
+    for line in baselines.format_rows(result["rows"]).splitlines():
+        log("  " + line)
+    return result
 
 
 def _size_from_name(name):
@@ -847,6 +880,9 @@ def build_parser():
     p.add_argument("--no-pdf", action="store_true", help="do not print report.pdf (made when Chromium or Chrome "
                                                          "is on the PATH)")
     i18n.add_argument(p)
+    p.add_argument("--baselines", action="store_true",
+                   help="also run the TCP baseline rows (scripts/baselines.py): socat pipeline, minimal reference "
+                        "receiver, SHA-256, fixed costs, server peak RSS, interleaved with tcp/client.py")
     return p
 
 

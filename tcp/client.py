@@ -37,6 +37,19 @@ DEFAULT_PORT = 5001
 ZERO_SHA256 = "0" * 64
 
 
+def pipelined(clients, cpus=None):
+    """True when each client receives with a hasher and a writer thread beside
+    it (it can have two cores to itself: 2 x clients <= CPUs, so one client on
+    a 2-core machine); otherwise one thread per client receives, hashes and
+    writes, which avoids the handoffs between threads when clients share the
+    cores.  Measured in docs/PERFORMANCE.md."""
+    forced = os.environ.get("FILELAB_TCP_RECEIVE", "")  # "pipelined" / "inline": for measuring both
+    if forced in ("pipelined", "inline"):
+        return forced == "pipelined"
+    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    return 2 * clients <= cpus
+
+
 def buffer_plan(clients):
     """(buffers, bytes each) per client: 1 MiB pieces for a few clients, smaller for many."""
     if clients <= 10:
@@ -60,6 +73,7 @@ class TCPClientSession:
         self.handshake_done = threading.Event()
         self.sock = None
         self.row = _("client {}").format(client_id)
+        self.pipelined = pipelined(clients)
 
     def _state(self, state, detail=""):
         self.record.state = state
@@ -87,7 +101,7 @@ class TCPClientSession:
             if header.size != self.offer.size:
                 raise ProtocolError(N_("DATA size {} differs from FILE size {}").format(header.size, self.offer.size))
             final = os.path.join(self.config.received_dir, received_file_name(rec.client_id, self.clients))
-            incoming = IncomingFile(final, self.offer.size, self.offer.sha256)
+            incoming = IncomingFile(final, self.offer.size, self.offer.sha256, threaded=self.pipelined)
             self._receive(reader.take_buffered(), incoming)
             self._finish(reader, incoming)
         except socket.timeout:
@@ -155,20 +169,58 @@ class TCPClientSession:
             raise TransferFailed(N_("cancelled before READY"))
 
     def _receive(self, first_bytes, incoming):
-        """Exactly offer.size bytes into *incoming*, hashed in a second thread."""
+        """Exactly offer.size bytes into *incoming*: pipelined (hashed and
+        written by worker threads) or in this thread alone (see ``pipelined``)."""
         rec = self.record
         size = self.offer.size
-        sock = self.sock
-        sock.settimeout(self.config.handshake_timeout)  # the first byte waits for the slowest client
-        count, piece = buffer_plan(self.clients)
-        pool = BufferPool(count, piece)
+        self.sock.settimeout(self.config.handshake_timeout)  # the first byte waits for the slowest client
         if first_bytes:
             rec.start_clock()
             take = first_bytes[:size]
             incoming.write(take)
             rec.bytes = len(take)
-        last_update = time.monotonic()
         self._state("receiving", progress_detail(rec.bytes, size, 0))
+        if incoming.threaded:
+            self._receive_pipelined(incoming)
+        else:
+            self._receive_inline(incoming)
+
+    def _receive_inline(self, incoming):
+        """One thread: fill a buffer with recv_into, hash and write it, repeat."""
+        rec = self.record
+        size = self.offer.size
+        sock = self.sock
+        recv_into = sock.recv_into
+        write = incoming.write
+        buffer = bytearray(buffer_plan(self.clients)[1])
+        view = memoryview(buffer)
+        last_update = time.monotonic()
+        while rec.bytes < size:
+            want = min(len(buffer), size - rec.bytes)
+            filled = 0
+            while filled < want:
+                got = recv_into(view[filled:want])
+                if not got:
+                    raise EOFError(N_("server closed the connection"))
+                if not rec.started:
+                    rec.start_clock()
+                    sock.settimeout(self.config.timeout)
+                filled += got
+                rec.bytes += got
+            write(view[:filled])
+            now = time.monotonic()
+            if now - last_update >= 0.25:
+                last_update = now
+                self._state("receiving", progress_detail(rec.bytes, size, rec.elapsed()))
+
+    def _receive_pipelined(self, incoming):
+        """Receive into a pool of buffers; a writer and a hasher thread take each one."""
+        rec = self.record
+        size = self.offer.size
+        sock = self.sock
+        count, piece = buffer_plan(self.clients)
+        pool = BufferPool(count, piece)
+        last_update = time.monotonic()
         while rec.bytes < size:
             try:
                 buffer = pool.get(timeout=self.config.timeout)
@@ -247,5 +299,17 @@ def main(argv=None, input_fn=None):
     return run_main(body, "tcp/client.py", eof_status=1)
 
 
+def exit_now(status):
+    """Flush the output and end the process without the interpreter's teardown
+    (freeing every module and object: 6-20 ms, a third of the client's wrap-up).
+    Everything the run wrote is closed by then: the log, the received files."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -159,6 +159,7 @@ def ensure_standard_files(files_dir, stream=None, names=None):
         except OSError as exc:
             raise UserError(_("cannot create {}: {}").format(path, exc.strerror or exc))
         log.info("created %s (%d bytes) in %.2f s", path, size, time.perf_counter() - started)
+        _store_cached_sha256(path, _cache_key(path), STANDARD_FILES[name][1])  # known: nothing to hash
         created.append(path)
     return created
 
@@ -181,7 +182,7 @@ class FileEntry:
         """Hex SHA-256 of the file, computed on first use and cached."""
         with self._lock:
             if self._sha256 is None:
-                self._sha256 = _cached_file_sha256(self.path, self.size, self._mtime_ns)
+                self._sha256 = _cached_file_sha256(self.path)
             return self._sha256
 
     def open(self):
@@ -224,20 +225,115 @@ class FileEntry:
         return "FileEntry({!r}, size={})".format(self.name, self.size)
 
 
+# -- the SHA-256 cache ---------------------------------------------------------
+# A file's hash is computed once per content: kept in memory for this process
+# and on disk in a hidden sidecar next to the file (``.<name>.sha256``), keyed
+# by size, mtime, ctime and inode, so a restarted server hashes nothing.  The
+# sidecar is one line: ``<sha256> size=<n> mtime_ns=<n> ctime_ns=<n> inode=<n>``.
+
+HASH_CACHE_PREFIX = "."
+HASH_CACHE_SUFFIX = ".sha256"
 _HASH_CACHE = {}
 _HASH_CACHE_LOCK = threading.Lock()
+_HEX = frozenset("0123456789abcdef")
 
 
-def _cached_file_sha256(path, size, mtime_ns):
-    from transfer.hashing import sha256_file
-    key = (str(path), size, mtime_ns)
-    with _HASH_CACHE_LOCK:
-        if key in _HASH_CACHE:
-            return _HASH_CACHE[key]
-    value = sha256_file(path)
-    with _HASH_CACHE_LOCK:
-        _HASH_CACHE[key] = value
+def hash_cache_path(path):
+    """The sidecar that caches the SHA-256 of the file at *path*."""
+    path = Path(path)
+    return path.with_name("{}{}{}".format(HASH_CACHE_PREFIX, path.name, HASH_CACHE_SUFFIX))
+
+
+def _cache_key(path):
+    """What must be unchanged for a cached hash to stay valid (a string), or
+    None if *path* cannot be read."""
+    try:
+        st = os.stat(str(path))
+    except OSError:
+        return None
+    return "size={} mtime_ns={} ctime_ns={} inode={}".format(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _load_cached_sha256(path, key):
+    """The hash stored in *path*'s sidecar if it was stored under *key*, else None."""
+    try:
+        with open(str(hash_cache_path(path)), "r", encoding="ascii") as handle:
+            line = handle.read(512)
+    except (OSError, ValueError):
+        return None
+    value, _, stored_key = line.strip().partition(" ")
+    if stored_key != key or len(value) != 64 or not _HEX.issuperset(value):
+        return None
     return value
+
+
+def _store_cached_sha256(path, key, value):
+    """Write *path*'s sidecar atomically; a folder we cannot write is not an error."""
+    if key is None:
+        return
+    target = hash_cache_path(path)
+    temp = target.with_name("{}.{}.tmp".format(target.name, os.getpid()))
+    try:
+        with open(str(temp), "w", encoding="ascii") as handle:
+            handle.write("{} {}\n".format(value, key))
+        os.replace(str(temp), str(target))
+    except OSError as exc:
+        log.debug("cannot cache the SHA-256 of %s: %s", path, exc)
+        try:
+            os.unlink(str(temp))
+        except OSError:
+            pass
+
+
+def _cached_file_sha256(path):
+    """Hex SHA-256 of *path*: from memory, else from its sidecar, else hashed
+    (and then cached, unless the file changed while it was being hashed)."""
+    from transfer import hashing
+    key = _cache_key(path)
+    memory_key = (str(path), key)
+    with _HASH_CACHE_LOCK:
+        if key is not None and memory_key in _HASH_CACHE:
+            return _HASH_CACHE[memory_key]
+    value = _load_cached_sha256(path, key) if key is not None else None
+    if value is None:
+        started = time.perf_counter()
+        value = hashing.sha256_file(path)
+        log.info("hashed %s in %.2f s", path, time.perf_counter() - started)
+        if key is None or _cache_key(path) != key:
+            return value  # changed while hashing: serve this hash, cache nothing
+        _store_cached_sha256(path, key, value)
+    with _HASH_CACHE_LOCK:
+        _HASH_CACHE[memory_key] = value
+    return value
+
+
+def is_hash_cached(path):
+    """True when the SHA-256 of *path* is known without reading the file."""
+    key = _cache_key(path)
+    if key is None:
+        return False
+    with _HASH_CACHE_LOCK:
+        if (str(path), key) in _HASH_CACHE:
+            return True
+    return _load_cached_sha256(path, key) is not None
+
+
+def hash_catalog(entries, stream=None, announce=16 * MiB):
+    """Make sure every entry's SHA-256 is known (cached or computed now), so no
+    client ever waits for a hash.  Servers call this before they listen.
+    With *stream*, a line is written for each file of at least *announce*
+    bytes that really gets hashed (smaller ones take no noticeable time).
+    Returns the number of files hashed (0 when every hash was cached)."""
+    hashed = 0
+    for entry in entries:
+        if not is_hash_cached(entry.path):
+            hashed += 1
+            if stream is not None and entry.size >= announce:
+                stream.write(_("hashing files/{} ({:,} bytes; cached in {} afterwards)\n").format(
+                    entry.name, entry.size, hash_cache_path(entry.path).name))
+                stream.flush()
+        entry.sha256  # noqa: B018 - computes and caches
+    return hashed
 
 
 def list_files(files_dir):

@@ -91,7 +91,7 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
     try:
         for thread in threads:
             thread.start()
-        _wait_all(lambda: all(s.handshake_done.is_set() for s in sessions), config.handshake_timeout + 5)
+        _wait_events([s.handshake_done for s in sessions], config.handshake_timeout + 5)
         offer = next((s.offer for s in sessions if s.offer is not None), None)
         log.begin(mode, offer.name if offer else None, offer.size if offer else None,
                   offer.sha256 if offer else None, clients, settings)
@@ -115,14 +115,14 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
                 cancelled = True
                 cancel.set()
         go.set()
-        _wait_all(lambda: not any(t.is_alive() for t in threads), None)
+        _join_all(threads, None)
     except KeyboardInterrupt:
         interrupted = True
         cancel.set()
         go.set()
         for session in sessions:
             session.abort()
-        _wait_all(lambda: not any(t.is_alive() for t in threads), 10.0)
+        _join_all(threads, 10.0)
     finally:
         board.stop()
         if log.clients is None:
@@ -139,13 +139,43 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
     return ClientRunResult(records, log.path, ok, interrupted, cancelled)
 
 
-def _wait_all(condition, timeout):
-    """Poll *condition* every 50 ms (Ctrl-C stays responsive); bounded by *timeout* if given."""
+#: Longest single blocking wait in the main thread: Ctrl-C is only seen between
+#: waits on Windows.  Costs nothing otherwise: a wait returns the moment its
+#: event is set or its thread ends.
+WAIT_SLICE = 0.25
+
+
+def _wait_until(done, wait, timeout):
+    """Call *wait(slice)* until *done()*; False if *timeout* s (None: no limit) pass first."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    while not condition():
-        if deadline is not None and time.monotonic() > deadline:
+    while not done():
+        step = WAIT_SLICE
+        if deadline is not None:
+            step = min(step, deadline - time.monotonic())
+            if step <= 0:
+                return False
+        wait(step)
+    return True
+
+
+def _wait_events(events, timeout):
+    """Wait until every Event in *events* is set (each wait wakes as soon as its
+    event is set: no polling delay).  False if *timeout* s pass first."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for event in events:
+        left = None if deadline is None else deadline - time.monotonic()
+        if not _wait_until(event.is_set, event.wait, left if left is None or left > 0 else 0):
             return False
-        time.sleep(0.05)
+    return True
+
+
+def _join_all(threads, timeout):
+    """Join every thread of *threads*; False if *timeout* s (None: no limit) pass first."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for thread in threads:
+        left = None if deadline is None else deadline - time.monotonic()
+        if not _wait_until(lambda t=thread: not t.is_alive(), thread.join, left if left is None or left > 0 else 0):
+            return False
     return True
 
 

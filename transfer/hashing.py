@@ -1,5 +1,8 @@
-"""SHA-256 helpers: hashing a file, and background workers so a receiver can
-keep receiving while earlier buffers are written and hashed in parallel."""
+"""SHA-256 helpers: hashing a file; background workers so a receiver can keep
+receiving while earlier buffers are written and hashed in parallel; and their
+inline twins, which do the same work in the caller's thread (one thread per
+client: no handoffs, and hashlib releases the GIL on large updates, so
+several such threads still use every core)."""
 
 import hashlib
 import queue
@@ -81,6 +84,46 @@ class BackgroundHasher(BackgroundWorker):
     def hexdigest(self, timeout=60.0):
         """Wait for every queued buffer, stop the worker, return the hex digest."""
         self.close(timeout)
+        if self.error is not None:
+            raise self.error
+        return self._digest.hexdigest()
+
+
+class InlineWorker:
+    """BackgroundWorker's interface without a thread: ``submit`` applies
+    *handle(data)* at once in the calling thread, then *on_done(data)*.  The
+    first exception is kept in ``error`` and later items are skipped, as in
+    BackgroundWorker."""
+
+    def __init__(self, handle, name=None):
+        self._handle = handle
+        self.name = name
+        self.error = None
+
+    def submit(self, data, on_done=None):
+        """Handle *data* now."""
+        if self.error is None:
+            try:
+                self._handle(data)
+            except Exception as exc:
+                self.error = exc
+        if on_done is not None:
+            on_done(data)
+
+    def close(self, timeout=None):
+        """Nothing is pending; always True."""
+        return True
+
+
+class InlineHasher(InlineWorker):
+    """SHA-256 of everything submitted, computed in the calling thread."""
+
+    def __init__(self):
+        self._digest = hashlib.sha256()
+        super().__init__(self._digest.update, "sha256")
+
+    def hexdigest(self, timeout=None):
+        """The hex digest of everything submitted."""
         if self.error is not None:
             raise self.error
         return self._digest.hexdigest()

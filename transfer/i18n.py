@@ -29,7 +29,6 @@ names never change with the language.
 
 import argparse
 import importlib
-import logging
 import os
 import re
 import string
@@ -39,7 +38,12 @@ __all__ = ["LANGUAGES", "DEFAULT", "choose", "detect", "set_language", "language
            "catalogue", "number", "add_argument",
            "_", "N_", "localize", "program_catalogue", "setup", "chosen", "prescan", "HelpFormatter", "ARGPARSE_MSGIDS"]
 
-log = logging.getLogger(__name__)
+
+
+def _warn(message, *args):
+    """A logging warning, importing logging only when there is one (the programs start faster)."""
+    import logging
+    logging.getLogger(__name__).warning(message, *args)
 
 #: languages that have a catalogue
 LANGUAGES = ("en", "es")
@@ -137,7 +141,7 @@ def translator(lang):
         try:
             return text.format(**fields)
         except (KeyError, IndexError, ValueError) as exc:
-            log.warning("message %s (%s): %s", key, lang, exc)
+            _warn("message %s (%s): %s", key, lang, exc)
             return text
     bound.lang = lang
     return bound
@@ -216,7 +220,7 @@ def _(msgid, **fields):
     try:
         return text.format(**fields)
     except (KeyError, IndexError, ValueError) as exc:
-        log.warning("message %r (%s): %s", msgid, _current, exc)
+        _warn("message %r (%s): %s", msgid, _current, exc)
         return msgid.format(**fields)
 
 

@@ -52,6 +52,7 @@ def prepare_catalog(config, out):
     entries = catalog.list_files(config.files_dir)
     if not entries:
         raise UserError(_("no files to offer in {}").format(config.files_dir))
+    catalog.hash_catalog(entries, stream=None if config.quiet else sys.stderr)  # before listening, cached on disk
     return entries
 
 

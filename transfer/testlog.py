@@ -7,11 +7,10 @@ written as they happen and flushed, so a crash or Ctrl-C still leaves a log;
 ``close()`` adds the summary.
 """
 
-import datetime
 import json
 import os
-import platform
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -42,7 +41,33 @@ MODE_WORDS = (N_("stream"), N_("raw"), N_("reliable"))
 
 
 def _iso(epoch):
-    return datetime.datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="microseconds")
+    """Local time of *epoch* as ISO 8601 with microseconds and the UTC offset,
+    as datetime's ``isoformat`` writes it (without importing datetime)."""
+    seconds = int(epoch // 1)
+    micro = int(round((epoch - seconds) * 1e6))
+    if micro >= 1000000:
+        seconds, micro = seconds + 1, micro - 1000000
+    local = time.localtime(seconds)
+    offset = local.tm_gmtoff or 0
+    sign = "-" if offset < 0 else "+"
+    offset = abs(offset)
+    return "{}.{:06d}{}{:02d}:{:02d}".format(time.strftime("%Y-%m-%dT%H:%M:%S", local), micro, sign,
+                                             offset // 3600, offset % 3600 // 60)
+
+
+def platform_text():
+    """'Linux-6.8.0-31-generic-x86_64': the system, its release and the machine,
+    read without starting a process (``platform.platform()`` runs ``uname -p``
+    on Python 3.8, 2-20 ms on each side of every test)."""
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        info = uname()
+        return "{}-{}-{}".format(info.sysname, info.release, info.machine)
+    winver = getattr(sys, "getwindowsversion", None)
+    if winver is not None:
+        version = winver()
+        return "Windows-{}.{}.{}".format(version.major, version.minor, version.build)
+    return sys.platform
 
 
 def _open_exclusive(folder, stamp):
@@ -109,8 +134,8 @@ class TestLog:
             "record": "test", "protocol": self.protocol, "mode": mode, "role": self.role,
             "started": _iso(self.started_epoch), "started_epoch": self.started_epoch,
             "file_name": file_name, "file_size": file_size, "file_sha256": file_sha256,
-            "clients": clients, "host": socket.gethostname(), "python": platform.python_version(),
-            "platform": platform.platform(terse=True), "settings": settings or {},
+            "clients": clients, "host": socket.gethostname(), "python": "{}.{}.{}".format(*sys.version_info[:3]),
+            "platform": platform_text(), "settings": settings or {},
             "text_log": self.path.name,
         }
         lines = [

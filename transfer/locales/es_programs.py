@@ -583,4 +583,11 @@ MESSAGES = {
     "server announced {:,} bytes in {:,} chunks of {:,} (at most {:,} chunks)":
         "el servidor anunció {:,} bytes en {:,} bloques de {:,} (como mucho {:,} bloques)",
     "port unreachable (nothing listens on UDP {} there)": "puerto inalcanzable (nada escucha en UDP {} allí)",
+    "also run the TCP baseline rows (scripts/baselines.py): socat pipeline, minimal reference "
+    "receiver, SHA-256, fixed costs, server peak RSS, interleaved with tcp/client.py":
+        "ejecuta también las filas de referencia TCP (scripts/baselines.py): tubería con socat, receptor "
+        "mínimo de referencia, SHA-256, costos fijos, RSS máxima del servidor, intercaladas con "
+        "tcp/client.py",
+    "hashing files/{} ({:,} bytes; cached in {} afterwards)\n":
+        "calculando el hash de files/{} ({:,} bytes; se guarda en {} después)\n",
 }

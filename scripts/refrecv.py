@@ -1,0 +1,135 @@
+"""A minimal reference TCP transfer, the yardstick for tcp/client.py's speed.
+
+No protocol, no log, nothing but the work every receiver must do:
+
+    python3 scripts/refrecv.py serve FILE --clients N --port-file P   # sendfile to each of N connections
+    python3 scripts/refrecv.py receive --port PORT --clients N --out DIR
+
+The sender accepts N connections, then sends FILE on each with
+``socket.sendfile`` (one thread per connection) and closes it.  The receiver
+runs N threads; each connects, then loops: fill a 1 MiB buffer with
+``recv_into``, ``hashlib.sha256().update`` it, write it to a file, until the
+end of the stream; it prints one JSON line: bytes, SHA-256 of each copy, and the aggregate rate
+measured as the project's logs measure it (all bytes / first byte received
+to last byte written).  scripts/benchmark.py runs it as a baseline row; no
+program imports it.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+BUFFER = 1024 * 1024
+TIMEOUT = 60.0
+
+
+def serve(path, clients, bind, port, port_file):
+    """Accept *clients* connections, then send *path* to each; returns 0."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((bind, port))
+    listener.listen(max(128, clients))
+    listener.settimeout(TIMEOUT)
+    if port_file:
+        with open(port_file + ".tmp", "w") as handle:
+            handle.write("{}\n".format(listener.getsockname()[1]))
+        os.replace(port_file + ".tmp", port_file)
+    conns = [listener.accept()[0] for _ in range(clients)]
+    listener.close()
+
+    def send(conn):
+        conn.settimeout(TIMEOUT)
+        with open(path, "rb") as source:
+            conn.sendfile(source)
+        conn.close()
+    threads = [threading.Thread(target=send, args=(c,)) for c in conns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return 0
+
+
+def receive(host, port, clients, out_dir):
+    """Run *clients* receiving threads; print the JSON result; returns 0 if all got data."""
+    results = [None] * clients
+
+    def one(index):
+        sock = socket.create_connection((host, port), timeout=TIMEOUT)
+        buffer = bytearray(BUFFER)
+        view = memoryview(buffer)
+        digest = hashlib.sha256()
+        total = 0
+        first = None
+        with open(os.path.join(out_dir, "ref-{}.bin".format(index)), "wb", buffering=0) as sink:
+            ended = False
+            while not ended:
+                count = 0
+                while count < BUFFER:  # fill the buffer: fewer, larger hash updates and writes
+                    got = sock.recv_into(view[count:])
+                    if not got:
+                        ended = True
+                        break
+                    if first is None:
+                        first = time.perf_counter()
+                    count += got
+                digest.update(view[:count])
+                sink.write(view[:count])
+                total += count
+        sock.close()
+        results[index] = (total, first, time.perf_counter(), digest.hexdigest())
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done = [r for r in results if r is not None and r[1] is not None]
+    total = sum(r[0] for r in done)
+    span = max(r[2] for r in done) - min(r[1] for r in done) if done else 0
+    print(json.dumps({"clients": clients, "received": len(done), "bytes": total,
+                      "aggregate_bytes_per_s": total / span if span > 0 else None,
+                      "sha256": [r[3] for r in done]}))
+    for k in range(clients):
+        try:
+            os.unlink(os.path.join(out_dir, "ref-{}.bin".format(k)))
+        except OSError:
+            pass
+    return 0 if len(done) == clients else 1
+
+
+def main(argv=None):
+    """Command line; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="refrecv.py", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    s = sub.add_parser("serve", help="send FILE to N connections with sendfile")
+    s.add_argument("file")
+    s.add_argument("--clients", type=int, default=1)
+    s.add_argument("--bind", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=0)
+    s.add_argument("--port-file")
+    r = sub.add_parser("receive", help="N threads: recv_into 1 MiB + sha256 + write")
+    r.add_argument("--host", default="127.0.0.1")
+    r.add_argument("--port", type=int, required=True)
+    r.add_argument("--clients", type=int, default=1)
+    r.add_argument("--out", default=".")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            return serve(args.file, args.clients, args.bind, args.port, args.port_file)
+        if args.command == "receive":
+            return receive(args.host, args.port, args.clients, args.out)
+    except (OSError, ValueError) as exc:
+        sys.stderr.write("refrecv.py: error: {}\n".format(exc))
+        return 1
+    parser.print_usage(sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,356 @@
+"""Issue 10: no fixed costs on a client's path (hash ready before anyone asks,
+cached on disk; no polling; no subprocess in the log header) and one thread
+per TCP client when clients share the cores."""
+
+import errno
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from pathlib import Path
+from unittest import mock
+
+from tests import support
+from tcp import client as tcp_client
+from tcp.client import tcp_run_client
+from tcp.server import TCPFileServer
+from transfer import catalog, client_app, hashing
+from transfer.config import ClientConfig, ServerConfig
+from transfer.errors import TransferFailed
+from transfer.incoming import IncomingFile
+from transfer.server_app import prepare_catalog
+from transfer.status import StatusBoard
+from transfer.testlog import TestLog, platform_text
+
+
+class CountingHash:
+    """Counts calls of transfer.hashing.sha256_file (the only way a file gets hashed)."""
+
+    def __init__(self, testcase):
+        self.calls = []
+        original = hashing.sha256_file
+
+        def counting(path, *args):
+            self.calls.append(Path(path).name)
+            return original(path, *args)
+        patcher = mock.patch.object(hashing, "sha256_file", counting)
+        patcher.start()
+        testcase.addCleanup(patcher.stop)
+
+
+class HashCacheTests(unittest.TestCase):
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="speed-test-"))
+        self.addCleanup(shutil.rmtree, str(self.dir), True)
+        catalog.generate_file(self.dir / "a.txt", 300000)
+        catalog.generate_file(self.dir / "b.txt", 200000)
+        catalog._HASH_CACHE.clear()  # a fresh process: nothing in memory
+        self.addCleanup(catalog._HASH_CACHE.clear)
+
+    def restart(self):
+        """What a new server process sees: no hash in memory, a fresh listing."""
+        catalog._HASH_CACHE.clear()
+        return catalog.list_files(self.dir)
+
+    def test_catalog_hashed_once_then_a_restart_hashes_nothing(self):
+        counter = CountingHash(self)
+        entries = catalog.list_files(self.dir)
+        self.assertEqual(catalog.hash_catalog(entries), 2)
+        self.assertEqual(sorted(counter.calls), ["a.txt", "b.txt"])
+        for entry in entries:
+            sidecar = catalog.hash_cache_path(entry.path)
+            self.assertEqual(sidecar.name, ".{}.sha256".format(entry.name))
+            self.assertTrue(sidecar.read_text().startswith(catalog.generated_sha256(entry.size) + " "))
+        # the sidecars are never offered as files
+        self.assertEqual([e.name for e in catalog.list_files(self.dir)], ["a.txt", "b.txt"])
+        entries = self.restart()
+        self.assertEqual(catalog.hash_catalog(entries), 0)
+        self.assertEqual([e.sha256 for e in entries],
+                         [catalog.generated_sha256(300000), catalog.generated_sha256(200000)])
+        self.assertEqual(len(counter.calls), 2)
+
+    def test_changed_file_or_bad_sidecar_is_hashed_again(self):
+        catalog.hash_catalog(catalog.list_files(self.dir))
+        counter = CountingHash(self)
+        path = self.dir / "a.txt"
+        data = bytearray(path.read_bytes())
+        data[0:1] = b"#"  # same size, new content, new mtime
+        stat = path.stat()
+        path.write_bytes(bytes(data))
+        os.utime(str(path), ns=(stat.st_atime_ns, stat.st_mtime_ns + 1000))
+        catalog.hash_cache_path(self.dir / "b.txt").write_text("not a hash\n")
+        entries = self.restart()
+        self.assertEqual(catalog.hash_catalog(entries), 2)
+        self.assertEqual(entries[0].sha256, hashlib.sha256(bytes(data)).hexdigest())
+        self.assertEqual(entries[1].sha256, catalog.generated_sha256(200000))
+        self.assertEqual(sorted(counter.calls), ["a.txt", "b.txt"])
+
+    def test_same_size_and_mtime_but_other_content_is_caught_by_ctime_or_inode(self):
+        catalog.hash_catalog(catalog.list_files(self.dir))
+        path = self.dir / "a.txt"
+        stat = path.stat()
+        data = b"x" * stat.st_size
+        replacement = self.dir / "new.tmp"
+        replacement.write_bytes(data)
+        os.utime(str(replacement), ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same mtime as before
+        os.replace(str(replacement), str(path))
+        entries = self.restart()
+        self.assertEqual(entries[0].sha256, hashlib.sha256(data).hexdigest())
+
+    def test_unwritable_folder_still_serves_the_hash(self):
+        entries = catalog.list_files(self.dir)
+        with mock.patch.object(catalog.os, "replace", side_effect=PermissionError(errno.EACCES, "denied")):
+            self.assertEqual(entries[0].sha256, catalog.generated_sha256(300000))
+        self.assertFalse(catalog.hash_cache_path(entries[0].path).exists())
+        self.assertEqual([p.name for p in self.dir.iterdir() if p.name.endswith(".tmp")], [])
+
+    def test_generated_standard_file_comes_with_its_cached_hash(self):
+        size = 150000
+        with mock.patch.dict(catalog.STANDARD_FILES, {"std.txt": (size, catalog.generated_sha256(size))},
+                             clear=True):
+            catalog.ensure_standard_files(self.dir)
+        counter = CountingHash(self)
+        entries = [e for e in self.restart() if e.name == "std.txt"]
+        self.assertEqual(catalog.hash_catalog(entries), 0)
+        self.assertEqual(entries[0].sha256, catalog.generated_sha256(size))
+        self.assertEqual(counter.calls, [])
+
+    def test_server_program_hashes_the_catalog_before_it_listens(self):
+        config = ServerConfig(files_dir=str(self.dir), quiet=True, create_files=False)
+        entries = prepare_catalog(config, None)
+        for entry in entries:
+            self.assertTrue(catalog.is_hash_cached(entry.path), entry.name)
+        catalog._HASH_CACHE.clear()
+        for entry in entries:
+            self.assertTrue(catalog.is_hash_cached(entry.path), entry.name)  # on disk too
+
+
+class InlineIncomingTests(unittest.TestCase):
+    def setUp(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="speed-test-"))
+        self.addCleanup(shutil.rmtree, str(self.dir), True)
+        self.data = os.urandom(700000)
+        self.sha = hashlib.sha256(self.data).hexdigest()
+
+    def test_writes_and_hashes_in_the_callers_thread(self):
+        before = threading.active_count()
+        done = []
+        incoming = IncomingFile(self.dir / "out.txt", len(self.data), self.sha, threaded=False)
+        for offset in range(0, len(self.data), 65536):
+            incoming.write(memoryview(self.data)[offset:offset + 65536], done.append)
+            self.assertEqual(threading.active_count(), before)  # no worker thread
+        self.assertEqual(len(done), (len(self.data) + 65535) // 65536)  # each buffer handed back at once
+        self.assertEqual(incoming.finish(), self.sha)
+        self.assertEqual((self.dir / "out.txt").read_bytes(), self.data)
+
+    def test_out_of_order_chunks_inline(self):
+        incoming = IncomingFile(self.dir / "out.txt", len(self.data), self.sha, threaded=False)
+        chunks = [(o, self.data[o:o + 7000]) for o in range(0, len(self.data), 7000)]
+        chunks.reverse()
+        for offset, chunk in chunks:
+            incoming.write_at(offset, chunk)
+        self.assertEqual(incoming.finish(), self.sha)
+
+    def test_a_failed_write_fails_at_once_and_leaves_no_file(self):
+        incoming = IncomingFile(self.dir / "out.txt", len(self.data), self.sha, threaded=False)
+        with mock.patch.object(incoming, "_write_all", side_effect=OSError(errno.ENOSPC, "full")):
+            with self.assertRaises(TransferFailed) as caught:
+                incoming.write(self.data[:1000])
+        self.assertIn("disk full", str(caught.exception))
+        incoming.discard()
+        self.assertEqual(os.listdir(str(self.dir)), [])
+
+
+class ReceiveModeTests(unittest.TestCase):
+    def test_pipelined_only_when_every_client_has_two_cores(self):
+        with mock.patch.dict(os.environ, {"FILELAB_TCP_RECEIVE": ""}):
+            self.assertTrue(tcp_client.pipelined(1, cpus=2))
+            self.assertFalse(tcp_client.pipelined(2, cpus=2))
+            self.assertFalse(tcp_client.pipelined(10, cpus=2))
+            self.assertFalse(tcp_client.pipelined(1, cpus=1))
+            self.assertTrue(tcp_client.pipelined(4, cpus=8))
+        with mock.patch.dict(os.environ, {"FILELAB_TCP_RECEIVE": "inline"}):
+            self.assertFalse(tcp_client.pipelined(1, cpus=64))
+        with mock.patch.dict(os.environ, {"FILELAB_TCP_RECEIVE": "pipelined"}):
+            self.assertTrue(tcp_client.pipelined(10, cpus=2))
+
+
+class InProcessTransfers(unittest.TestCase):
+    """Server and clients in this process; both receive modes; no sleep polling."""
+
+    def setUp(self):
+        self.lab = support.LabDirs(size=3 * 1024 * 1024 + 4321)
+        self.addCleanup(self.lab.cleanup)
+        self.entry = catalog.list_files(self.lab.files)[0]
+
+    def transfer(self, clients, mode):
+        config = ServerConfig(bind="127.0.0.1", port=0, logs_dir=str(self.lab.logs), files_dir=str(self.lab.files),
+                              quiet=True, timeout=30, handshake_timeout=30)
+        server = TCPFileServer(config)
+        self.addCleanup(server.close)
+        outcome = {}
+        thread = threading.Thread(target=lambda: outcome.setdefault(
+            "r", server.run_test(self.entry, clients, StatusBoard("t", quiet=True))), daemon=True)
+        thread.start()
+        client_config = ClientConfig(host="127.0.0.1", port=server.port, clients=clients, assume_yes=True,
+                                     quiet=True, received_dir=str(self.lab.received), logs_dir=str(self.lab.logs),
+                                     timeout=30, handshake_timeout=30)
+
+        def no_sleep(seconds):
+            raise AssertionError("the client polled with time.sleep({})".format(seconds))
+        with mock.patch.dict(os.environ, {"FILELAB_TCP_RECEIVE": mode}), \
+                mock.patch.object(client_app.time, "sleep", no_sleep):
+            result = tcp_run_client(client_config)
+        thread.join(60)
+        self.assertFalse(thread.is_alive())
+        return result, outcome["r"]
+
+    def check(self, clients, mode):
+        result, served = self.transfer(clients, mode)
+        self.assertTrue(result.ok, [r.reason for r in result.records])
+        self.assertTrue(served.ok, [r.reason for r in served.records])
+        for rec in result.records:
+            self.assertEqual(support.sha256_of(rec.saved_as), self.lab.sha256)
+
+    def test_inline_clients(self):
+        self.check(3, "inline")
+
+    def test_pipelined_client(self):
+        self.check(1, "pipelined")
+
+    def test_inline_client_that_loses_the_server_keeps_no_file(self):
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        self.addCleanup(listener.close)
+        from transfer.messages import DataHeader, FileOffer, LineReader, send_message
+
+        def fake_server():
+            conn, _ = listener.accept()
+            reader = LineReader(conn)
+            reader.read_message()
+            send_message(conn, FileOffer(name="x.txt", size=5 * 1024 * 1024, sha256="a" * 64, clients=1))
+            reader.read_message()
+            send_message(conn, DataHeader(size=5 * 1024 * 1024))
+            conn.sendall(b"y" * (1024 * 1024 + 5))
+            conn.close()
+        threading.Thread(target=fake_server, daemon=True).start()
+        config = ClientConfig(host="127.0.0.1", port=listener.getsockname()[1], clients=1, assume_yes=True,
+                              quiet=True, received_dir=str(self.lab.received), logs_dir=str(self.lab.logs),
+                              timeout=10, handshake_timeout=10)
+        with mock.patch.dict(os.environ, {"FILELAB_TCP_RECEIVE": "inline"}):
+            result = tcp_run_client(config)
+        self.assertFalse(result.ok)
+        self.assertIn("server closed the connection after 1,048,581 of 5,242,880 bytes", result.records[0].reason)
+        self.assertEqual(os.listdir(str(self.lab.received)) if self.lab.received.exists() else [], [])
+
+
+class EventWaitTests(unittest.TestCase):
+    def test_wait_events_and_join_all(self):
+        events = [threading.Event() for _ in range(3)]
+        for event in events:
+            threading.Timer(0.01, event.set).start()
+        self.assertTrue(client_app._wait_events(events, 30))
+        stuck = threading.Event()
+        self.assertFalse(client_app._wait_events(events + [stuck], 0.05))
+        threads = [threading.Thread(target=stuck.wait, args=(30,)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        self.assertFalse(client_app._join_all(threads, 0.05))
+        stuck.set()
+        self.assertTrue(client_app._join_all(threads, 30))
+        self.assertTrue(client_app._join_all([], None))
+
+
+class LogHeaderTests(unittest.TestCase):
+    def test_log_header_starts_no_process(self):
+        folder = tempfile.mkdtemp(prefix="speed-test-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        import platform
+        if hasattr(platform, "_uname_cache"):
+            self.addCleanup(setattr, platform, "_uname_cache", platform._uname_cache)
+            platform._uname_cache = None  # so a uname() call would really run
+        if isinstance(getattr(platform, "_platform_cache", None), dict):
+            saved = dict(platform._platform_cache)
+            platform._platform_cache.clear()
+            self.addCleanup(platform._platform_cache.update, saved)
+        log = TestLog(folder, "tcp", "client")
+        with mock.patch.object(subprocess, "Popen", side_effect=AssertionError("a process was started")), \
+                mock.patch.object(os, "popen", side_effect=AssertionError("a process was started"), create=True):
+            log.begin("stream", "f.txt", 1, "a" * 64, 1)
+        log.close()
+        text = Path(log.path).read_text()
+        self.assertIn(platform_text(), text)
+        self.assertEqual(platform_text().split("-")[0], platform.system())
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+class BaselineToolsTests(unittest.TestCase):
+    """scripts/refrecv.py and scripts/baselines.py do what the benchmark rows say (no timing asserted)."""
+
+    def test_reference_receiver_moves_and_hashes_every_copy(self):
+        from scripts import baselines
+        lab = support.LabDirs(size=1024 * 1024 + 777)
+        self.addCleanup(lab.cleanup)
+        result = baselines.run_reference(lab.files / lab.file_name, 2, lab.root)
+        self.assertEqual(result["received"], 2)
+        self.assertEqual(result["bytes"], 2 * lab.size)
+        self.assertEqual(result["sha256"], [lab.sha256, lab.sha256])
+        self.assertEqual(sorted(p.name for p in lab.root.iterdir() if p.name.startswith("ref-")), [])
+
+    def test_ratios_are_paired_within_rounds(self):
+        from scripts import baselines
+        run = lambda wall, agg: {"client_wall_s": wall, "before_first_byte_s": 0.1, "after_last_byte_s": 0.02,
+                                 "transfer_s": 0.25, "aggregate_bytes_per_s": agg, "server_peak_rss_kib": 20480}
+        samples = {
+            "sha256": [1000e6, 500e6, 1000e6], "interpreter": [0.05, 0.05, 0.05],
+            ("socat", 1): [0.6, 1.2, None],
+            ("this", 1): [run(0.4, None), run(0.8, None), run(0.4, None)],
+            ("reference", 10): [{"aggregate_bytes_per_s": 1000e6}, {"aggregate_bytes_per_s": 500e6}, None],
+            ("this", 10): [run(1, 1100e6), run(1, 550e6), run(1, 1000e6)],
+            ("this", 25): [run(1, 1), None, run(1, 1)],
+        }
+        rows = {r["row"].split(" (")[0]: r for r in baselines.summarize(samples, 250 * 1024 * 1024, [1, 10], 25)}
+        self.assertEqual(rows["this: 1 client wall"]["ratio"], 1.5)  # 0.6/0.4 and 1.2/0.8; round 3 has no socat
+        self.assertEqual(rows["this: fixed costs beyond the interpreter"]["value"], 70.0)
+        self.assertEqual(rows["this: fixed costs beyond the interpreter"]["met"], "yes")
+        self.assertEqual(rows["this: 10 clients vs reference"]["ratio"], 1.1)
+        self.assertEqual(rows["this: 10 clients aggregate"]["ratio"], 1.1)  # median of 1.1, 1.1, 1.0
+        self.assertEqual(rows["this: server peak RSS, 25 clients"]["value"], 20.0)
+        self.assertEqual(rows["this: server peak RSS, 25 clients"]["met"], "yes")
+        self.assertIn("this: fixed costs", baselines.format_rows(list(rows.values())))
+
+
+class SettingsTests(unittest.TestCase):
+    """ServerConfig / ClientConfig behave as the dataclasses they replaced (without importing dataclasses)."""
+
+    def test_keyword_construction_defaults_equality(self):
+        from transfer.config import ClientConfig, ServerConfig, DEFAULT_TIMEOUT
+        a, b = ClientConfig(host="h", clients=3), ClientConfig(host="h", clients=3)
+        self.assertEqual(a, b)
+        self.assertEqual(a.timeout, DEFAULT_TIMEOUT)
+        a.extra["x"] = 1
+        self.assertEqual(b.extra, {})  # a mutable default is not shared
+        self.assertEqual(ClientConfig().extra, {})
+        self.assertNotEqual(a, b)
+        self.assertIn("clients=3", repr(b))
+        self.assertEqual(ServerConfig(port=7).port, 7)
+        with self.assertRaises(TypeError):
+            ServerConfig(prot=7)
+
+    def test_client_start_imports_no_dataclasses_logging_or_datetime(self):
+        code = ("import sys, tcp.client; print(' '.join(sorted(m for m in ('dataclasses', 'typing', 'logging', "
+                "'datetime', 'tempfile', 'scripts') if m in sys.modules)))")
+        done = subprocess.run([sys.executable, "-S", "-c", code], cwd=str(support.PROJECT_ROOT),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout.strip(), "")
