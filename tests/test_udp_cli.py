@@ -228,6 +228,31 @@ class Programs(unittest.TestCase):
         self.assertTrue(any("disk full" in reason for reason in reasons), reasons)
 
     @unittest.skipUnless(os.name == "posix", "needs POSIX signals")
+    def test_ctrl_c_during_the_data_keeps_the_counts(self):
+        # issue 11: after a client Ctrl-C the summary showed 0 datagrams and None although data had arrived
+        server, port = support.start_server(self.lab, "udp", clients=1, extra=["--quiet", "--rate", "1M"])
+        client = subprocess.Popen(support.client_argv(self.lab, port, "udp", 1), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        self.assertTrue(wait_until(lambda: any(p.name.endswith(".part") for p in self.lab.received.glob("*"))
+                                   if self.lab.received.exists() else False, 30))
+        time.sleep(1.0)   # about 1 MB arrives
+        client.send_signal(signal.SIGINT)
+        code, out, err = support.finish(client, 30)
+        server.kill()
+        support.finish(server, 30)
+        support.no_traceback(self, out + err)
+        self.assertEqual(code, 130, err)
+        rec = [r for r in self.lab.records("udp", "client") if r["record"] == "connection"][0]
+        self.assertFalse(rec["ok"])
+        self.assertGreater(rec["datagrams_received"], 0)
+        self.assertGreater(rec["bytes"], 0)
+        self.assertEqual(rec["bytes"], rec["bytes_received"])
+        self.assertEqual(rec["missing"], rec["datagrams_expected"] - rec["datagrams_received"])
+        self.assertIn(rec["io_path"], ("recv=gro", "recv=plain"))
+        self.assertNotIn("None", out)
+        self.assertIn("{:,}".format(rec["datagrams_received"]), out)
+
+    @unittest.skipUnless(os.name == "posix", "needs POSIX signals")
     def test_ctrl_c_on_both_sides_writes_the_logs(self):
         server, port = support.start_server(self.lab, "udp", clients=2, extra=["--quiet"])
         client = subprocess.Popen(support.client_argv(self.lab, port, "udp", 1), stdout=subprocess.PIPE,

@@ -17,6 +17,7 @@ from tests.udp_relay import UDPRelay  # noqa: E402
 from udp.packets import parse_ranges  # noqa: E402
 
 RATE = 8 * 1000 * 1000   # bytes/s per client: well within what the Python relay forwards
+ETHERNET = 1472          # --chunk-size that fills one 1,500-byte Ethernet frame (20 IP + 8 UDP)
 
 
 def expand(text):
@@ -28,8 +29,8 @@ class RelayCase(UDPHarness, unittest.TestCase):
     def setUp(self):
         self.make_lab()
 
-    def through_relay(self, clients, server_settings, client_settings, **relay_settings):
-        server = self.start_server(clients, rate=RATE, chunk_size=16384, **server_settings)
+    def through_relay(self, clients, server_settings, client_settings, chunk_size=16384, **relay_settings):
+        server = self.start_server(clients, rate=RATE, chunk_size=chunk_size, **server_settings)
         relay = UDPRelay(("127.0.0.1", server.port), **relay_settings)
         self.addCleanup(relay.close)
         result = self.run_clients(relay.port, clients, **client_settings)
@@ -75,9 +76,10 @@ class RelayCase(UDPHarness, unittest.TestCase):
         self.assertEqual(server_rec.extra["client_report"]["missing"], 2)
 
     # -- reliable ------------------------------------------------------------------------------
-    def reliable(self, clients, **relay_settings):
+    def reliable(self, clients, chunk_size=16384, **relay_settings):
         relay, result, outcome = self.through_relay(clients, {"reliable": True, "timeout": 10.0},
-                                                    {"reliable": True, "idle_timeout": 5.0}, **relay_settings)
+                                                    {"reliable": True, "idle_timeout": 5.0}, chunk_size,
+                                                    **relay_settings)
         self.assert_all_verified(result, clients)
         self.assertTrue(outcome.ok, [r.reason for r in outcome.records])
         return relay, result, outcome
@@ -92,6 +94,30 @@ class RelayCase(UDPHarness, unittest.TestCase):
         for rec in outcome.records:
             self.assertGreater(rec.extra["resent_datagrams"], 0)
             self.assertIn("delivery_ms", rec.extra)
+
+    # -- 1,472-byte datagrams: one per Ethernet frame (MTU 1,500) ----------------------------------
+    def test_reliable_at_5_percent_loss_ethernet_datagrams(self):
+        relay, result, outcome = self.reliable(2, chunk_size=ETHERNET, loss=0.05, duplicate=0.02, reorder=0.05,
+                                               seed=15)
+        self.assertGreater(sum(len(s) for s in relay.dropped_data.values()), 0)
+        for rec in result.records:
+            self.assertEqual(rec.extra["chunk_size"], ETHERNET)
+            self.assertGreater(rec.extra["datagrams_expected"], 1000)
+        self.assertGreater(sum(r.extra["resent_datagrams"] for r in outcome.records), 0)
+
+    def test_reliable_at_20_percent_loss_ethernet_datagrams(self):
+        relay, result, outcome = self.reliable(2, chunk_size=ETHERNET, loss=0.20, duplicate=0.05, reorder=0.10,
+                                               seed=19)
+        for rec in outcome.records:
+            self.assertGreater(rec.extra["resent_datagrams"], 0)
+
+    def test_raw_ethernet_datagrams_report_exactly_the_dropped_chunks(self):
+        relay, result, outcome = self.through_relay(2, {}, {}, chunk_size=ETHERNET, loss=0.05, reorder=0.05,
+                                                    seed=23)
+        for rec in result.records:
+            dropped = relay.dropped_data.get(rec.client_port, set())
+            self.assertEqual(expand(rec.extra.get("missing_ranges", "")), dropped)
+            self.assertEqual(rec.extra["missing"], len(dropped))
 
     def test_reliable_lost_end_report_and_bye(self):
         chunk = 16384 - 12

@@ -25,7 +25,6 @@ from transfer import catalog  # noqa: E402
 from transfer.config import ClientConfig, ServerConfig  # noqa: E402
 from transfer.hashing import sha256_file  # noqa: E402
 from transfer.status import StatusBoard  # noqa: E402
-from udp import client as udp_client  # noqa: E402
 from udp import server as udp_server  # noqa: E402
 from udp.client import udp_run_client  # noqa: E402
 from udp.packets import Ping, Pong, decode_control  # noqa: E402
@@ -196,7 +195,7 @@ class PortablePaths(UDPHarness, unittest.TestCase):
 
     def setUp(self):
         self.make_lab()
-        for module, name in ((udp_server, "FORCE_COPY"), (udp_client, "FORCE_STAGING")):
+        for module, name in ((udp_server, "FORCE_COPY"),):
             self.addCleanup(setattr, module, name, getattr(module, name))
             setattr(module, name, True)
 
@@ -204,11 +203,15 @@ class PortablePaths(UDPHarness, unittest.TestCase):
         server = self.start_server(2, reliable=True, rate=8 * 1000 * 1000, chunk_size=16384)
         relay = UDPRelay(("127.0.0.1", server.port), loss=0.05, reorder=0.05, inject_garbage=True, seed=3)
         self.addCleanup(relay.close)
-        result = self.run_clients(relay.port, 2, reliable=True, idle_timeout=5.0)
+        # the client's plain receive path (no GRO), receiving, writing and hashing in one thread
+        result = self.run_clients(relay.port, 2, reliable=True, idle_timeout=5.0,
+                                  extra={"udp_gro": False, "udp_threads": 1})
         self.wait_server()
         self.assert_all_verified(result, 2)
         for rec in result.records:
             self.assertGreaterEqual(rec.extra["ignored_datagrams"], UDPRelay.GARBAGE)
+            self.assertEqual(rec.extra["io_path"], "recv=plain")
+            self.assertEqual(rec.extra["receive_threads"], 1)
 
 
 class BadInput(UDPHarness, unittest.TestCase):

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 from transfer.errors import UserError
-from transfer.i18n import _, number
+from transfer.i18n import _
+from transfer.units import format_size  # noqa: F401 (re-exported: catalog.format_size)
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -375,15 +376,6 @@ def select_file(entries, choice):
     raise UserError(_("no file {!r} in the files folder (choose a name or a number from 1 to {})").format(
         choice, len(entries)))
 
-
-def format_size(size):
-    """Bytes as a short human string: 104,857,600 -> '100.0 MiB'."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return "{} {}".format(number(value, 0 if unit == "B" else 1), unit)
-        value /= 1024
-    return str(size)
 
 
 if __name__ == "__main__":  # pragma: no cover - manual helper

@@ -8,7 +8,7 @@ READY, and refuse with one clear line instead of filling the disk.
 import os
 import shutil
 
-from transfer.catalog import format_size
+from transfer.units import format_size
 from transfer.i18n import N_
 
 #: bytes to keep free beyond the announced size (none: the write path still reports a disk that fills meanwhile)

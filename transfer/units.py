@@ -33,3 +33,13 @@ def format_ms(milliseconds):
     if milliseconds is None:
         return "-"
     return "{} ms".format(number(milliseconds, 3))
+
+
+def format_size(size):
+    """Bytes as a short human string: 104,857,600 -> '100.0 MiB'."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return "{} {}".format(number(value, 0 if unit == "B" else 1), unit)
+        value /= 1024
+    return str(size)

@@ -201,9 +201,14 @@ class Nack(Message):
     """client -> session (reliable): chunks to resend and loss feedback for the rate.
 
     received = data datagrams received so far, lost = gaps found since the
-    previous NACK; ranges may be empty (pure feedback)."""
+    previous NACK; ranges may be empty (pure feedback).  Optional (old peers
+    omit them): bytes = distinct payload bytes received so far, elapsed_us =
+    microseconds from the first data datagram received to this NACK,
+    highest = highest seq seen so far (the server's delivery-rate samples)."""
     VERB = "NACK"
-    FIELDS = (_transfer(), IntField("received"), IntField("lost"), RangesField("ranges", required=False, default=""))
+    FIELDS = (_transfer(), IntField("received"), IntField("lost"), RangesField("ranges", required=False, default=""),
+              IntField("bytes", required=False), IntField("elapsed_us", required=False),
+              IntField("highest", 0, MAX_SEQ, required=False))
 
 
 class Report(Message):
@@ -235,7 +240,8 @@ UDP_MESSAGES = build_registry(UdpHello, Retry, UdpFileOffer, Busy, UdpReady, Wai
                               ErrorMessage, Ping, Pong)
 
 NACK_RANGES_BUDGET = MAX_LINE - len(Nack(transfer=MAX_TRANSFER_ID, received=10 ** 12, lost=10 ** 12,
-                                         ranges="").encode()) - 8
+                                         ranges="", bytes=10 ** 15, elapsed_us=10 ** 13,
+                                         highest=MAX_SEQ).encode()) - 8
 
 
 def decode_control(datagram):

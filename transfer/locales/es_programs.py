@@ -590,4 +590,5 @@ MESSAGES = {
         "tcp/client.py",
     "hashing files/{} ({:,} bytes; cached in {} afterwards)\n":
         "calculando el hash de files/{} ({:,} bytes; se guarda en {} después)\n",
+    "{:,}": "{:,}",
 }

@@ -1,0 +1,305 @@
+"""udp/receiving.py without sockets: ChunkRanges (missing chunks as ranges),
+ChunkStore (batched writes, both hashing modes), and Reception driven by a
+scripted receiver: the file comes out right whatever the order, the feedback
+NACK carries the agreed fields at least every 32 data datagrams in both modes,
+and a FILE of 1-byte chunks costs no memory sized from the chunk count.
+
+Run: python3 -m unittest tests.test_udp_receiving -v
+"""
+
+import hashlib
+import os
+import random
+import shutil
+import socket
+import sys
+import tempfile
+import tracemalloc
+import unittest
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from transfer.errors import TransferFailed  # noqa: E402
+from transfer.incoming import IncomingFile  # noqa: E402
+from udp.packets import End, ErrorMessage, Nack, decode_control, pack_data  # noqa: E402
+from udp.receiving import FEEDBACK_EVERY, SCATTER_MIN, ChunkRanges, ChunkStore, Reception  # noqa: E402
+from udp.transport import DatagramReceiver  # noqa: E402
+
+SESSION = ("127.0.0.1", 40000)
+TRANSFER = 77
+
+
+class ScriptedReceiver:
+    """Hands out prepared batches of datagrams (then timeouts), like DatagramReceiver."""
+
+    io_path = "plain"
+
+    def __init__(self, batches, source=SESSION):
+        self.batches = list(batches)
+        self.source = source
+        self.calls = self.datagrams = self.truncated = 0
+
+    def recv_batch(self, into, timeout):
+        if not self.batches:
+            return [], None
+        batch = self.batches.pop(0)
+        if isinstance(batch, Exception):
+            raise batch
+        source = self.source
+        if isinstance(batch, tuple):
+            batch, source = batch
+        self.calls += 1
+        self.datagrams += len(batch)
+        return [memoryview(d) for d in batch], source
+
+
+def split(items, size):
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+class ChunkRangesCase(unittest.TestCase):
+
+    def test_any_order_duplicates_and_missing(self):
+        ranges = ChunkRanges(20)
+        order = list(range(20))
+        random.Random(4).shuffle(order)
+        kept = set(order[:13])
+        for seq in order[:13]:
+            self.assertTrue(ranges.add(seq))
+            self.assertFalse(ranges.add(seq))
+        self.assertEqual(ranges.count, 13)
+        self.assertEqual(ranges.missing_count, 7)
+        missing = {seq for a, b in ranges.missing() for seq in range(a, b + 1)}
+        self.assertEqual(missing, set(range(20)) - kept)
+        for seq in range(20):
+            self.assertEqual(seq in ranges, seq in kept)
+        low_part = {seq for a, b in ranges.missing(5, 12) for seq in range(a, b + 1)}
+        self.assertEqual(low_part, {s for s in set(range(5, 12)) - kept})
+        for seq in range(20):
+            ranges.add(seq)
+        self.assertEqual((ranges.ranges_count(), list(ranges.missing()), ranges.missing_text()), (1, [], ""))
+
+    def test_text_and_size_follow_the_gaps_not_the_total(self):
+        ranges = ChunkRanges(2 ** 32)
+        for seq in (0, 1, 2, 10, 11, 5):
+            ranges.add(seq)
+        self.assertEqual(list(ranges.missing(0, 13)), [(3, 4), (6, 9), (12, 12)])
+        self.assertEqual(ranges.missing_text(), "3-4_6-9_12-4294967295")
+        self.assertEqual(ranges.ranges_count(), 3)
+        many = ChunkRanges(10 ** 6)
+        for seq in range(0, 10 ** 6, 2):
+            many.add(seq)
+        text = many.missing_text(limit=100)
+        self.assertTrue(text.endswith("...") and 90 < len(text) <= 103, text)
+
+
+class Harness(unittest.TestCase):
+
+    def setUp(self):
+        self.root = Path(tempfile.mkdtemp(prefix="udp-receiving-"))
+        self.addCleanup(shutil.rmtree, str(self.root), True)
+        self.nacks = []
+
+    def receive(self, data, chunk, batches, reliable=False, threaded=False, slots=4, idle=0.3, worker=False, **kw):
+        """Run a Reception over *batches* (then close the store); returns (reception, incoming)."""
+        incoming = IncomingFile(self.root / "out.txt", len(data), hashlib.sha256(data).hexdigest(),
+                                threaded=threaded)
+        self.addCleanup(incoming.discard)
+        store = ChunkStore(incoming, chunk, slots, 3 if threaded or worker else 2, 5.0, worker=worker)
+        self.addCleanup(store.abandon)
+        offer = SimpleNamespace(size=len(data), chunk=chunk, transfer=TRANSFER)
+
+        def send_nack(missing, lost, progress):
+            self.nacks.append((list(missing), lost, dict(progress)))
+        reception = Reception(ScriptedReceiver(batches), SESSION, offer, store, reliable, idle, send_nack,
+                              lambda got: None, lambda: None, **kw)
+        reception.run()
+        store.close()
+        return reception, incoming
+
+    @staticmethod
+    def chunks_of(data, chunk, transfer=TRANSFER):
+        return [pack_data(transfer, seq, data[seq * chunk:(seq + 1) * chunk])
+                for seq in range((len(data) + chunk - 1) // chunk)]
+
+
+class StoreAndReception(Harness):
+
+    DATA = bytes(random.Random(1).getrandbits(8) for _ in range(10000)) + b"tail"
+
+    def check_file(self, reception, incoming):
+        self.assertEqual(reception.ranges.missing_count, 0)
+        self.assertEqual(reception.bytes, len(self.DATA))
+        incoming.finish()
+        self.assertEqual(Path(incoming.final_path).read_bytes(), self.DATA)
+
+    def test_in_order_gro_batches_one_two_and_three_threads(self):
+        for worker, threaded in ((False, False), (True, False), (True, True), (False, True)):
+            datagrams = self.chunks_of(self.DATA, 300)
+            reception, incoming = self.receive(self.DATA, 300, split(datagrams, 7), threaded=threaded,
+                                               worker=worker)
+            self.check_file(reception, incoming)
+            self.assertEqual((reception.duplicates, reception.out_of_order, reception.gaps), (0, 0, 0))
+            (self.root / "out.txt").unlink()
+
+    def test_shuffled_duplicated_and_a_short_last_chunk(self):
+        datagrams = self.chunks_of(self.DATA, 300)
+        self.assertEqual(len(datagrams[-1]), 12 + len(self.DATA) % 300)
+        mixed = datagrams + datagrams[3:9]
+        random.Random(8).shuffle(mixed)
+        reception, incoming = self.receive(self.DATA, 300, split(mixed, 5), threaded=True, worker=True)
+        self.check_file(reception, incoming)
+        self.assertEqual(reception.duplicates, 6)
+        self.assertGreater(reception.out_of_order, 0)
+
+    def test_bad_and_foreign_datagrams_are_ignored(self):
+        datagrams = self.chunks_of(self.DATA, 300)
+        bad = [pack_data(TRANSFER + 1, 0, self.DATA[:300]),        # another transfer
+               pack_data(TRANSFER, 0, self.DATA[:299]),            # wrong length
+               pack_data(TRANSFER, 10 ** 6, b"x" * 300),           # beyond the last chunk
+               b"\xd1\x02" + datagrams[1][2:],                     # unknown version
+               b"NOT A MESSAGE\n"]
+        batches = [(datagrams[:3], ("127.0.0.1", 1))] + [bad] + split(datagrams, 9)
+        reception, incoming = self.receive(self.DATA, 300, batches)
+        self.check_file(reception, incoming)
+        self.assertEqual(reception.ignored, 3 + len(bad))
+
+    def test_raw_end_stops_with_chunks_missing(self):
+        datagrams = self.chunks_of(self.DATA, 300)
+        kept = datagrams[:10] + datagrams[12:20]
+        reception, incoming = self.receive(self.DATA, 300, split(kept, 4) + [[End(
+            transfer=TRANSFER, chunks=len(datagrams), bytes=len(self.DATA)).encode()]])
+        self.assertTrue(reception.end_seen)
+        self.assertFalse(reception.silent)
+        self.assertEqual(reception.ranges.missing_text(), "10-11_20-{}".format(len(datagrams) - 1))
+        self.assertEqual(reception.bytes, 18 * 300)
+
+    def test_silence_ends_it(self):
+        datagrams = self.chunks_of(self.DATA, 300)
+        reception, _ = self.receive(self.DATA, 300, split(datagrams[:5], 5), idle=0.05)
+        self.assertTrue(reception.silent)
+        self.assertEqual(reception.datagrams, 5)
+
+    def test_server_error_and_an_exception_keep_the_counts(self):
+        datagrams = self.chunks_of(self.DATA, 300)
+        with self.assertRaises(TransferFailed):
+            self.receive(self.DATA, 300, [datagrams[:4], [ErrorMessage(reason="gone").encode()]])
+        with self.assertRaises(OSError):
+            self.receive(self.DATA, 300, [datagrams[:6], OSError(9, "Bad file descriptor")])
+
+    def test_the_datagram_before_start(self):
+        datagrams = self.chunks_of(self.DATA, 300)
+        reception, incoming = self.receive(self.DATA, 300, split(datagrams[1:], 8),
+                                           first=(datagrams[0], SESSION))
+        self.check_file(reception, incoming)
+
+
+class Feedback(Harness):
+
+    DATA = bytes(range(256)) * 400   # 102,400 bytes: 1,024 chunks of 100
+
+    def nack_fields(self):
+        for missing, lost, progress in self.nacks:
+            line = Nack(transfer=TRANSFER, lost=lost, ranges="", **progress).encode()
+            message = decode_control(line)
+            self.assertEqual(set(progress), {"received", "bytes", "elapsed_us", "highest"})
+            self.assertIsNotNone(message.elapsed_us)
+        return [progress["received"] for _, _, progress in self.nacks]
+
+    def test_raw_feedback_every_32_datagrams_without_ranges(self):
+        datagrams = self.chunks_of(self.DATA, 100)
+        del datagrams[100:110]      # a gap: raw never asks for it, but counts it as lost
+        reception, _ = self.receive(self.DATA, 100, split(datagrams, 44), idle=0.05)
+        received = self.nack_fields()
+        self.assertTrue(self.nacks)
+        self.assertTrue(all(missing == [] for missing, _, _ in self.nacks))
+        steps = [b - a for a, b in zip([0] + received, received)]
+        self.assertLessEqual(max(steps), FEEDBACK_EVERY)
+        self.assertEqual(received[-1], len(datagrams))
+        self.assertEqual(sum(lost for _, lost, _ in self.nacks), 10)
+        last = self.nacks[-1][2]
+        self.assertEqual((last["bytes"], last["highest"]), (len(datagrams) * 100, 1023))
+
+    def test_reliable_asks_for_the_gaps(self):
+        datagrams = self.chunks_of(self.DATA, 100)
+        kept = datagrams[:100] + datagrams[110:]
+        self.receive(self.DATA, 100, split(kept, 44), reliable=True, idle=0.4)
+        asked = {seq for missing, _, _ in self.nacks for a, b in missing for seq in range(a, b + 1)}
+        self.assertEqual(asked, set(range(100, 110)))
+        received = self.nack_fields()
+        self.assertLessEqual(max(b - a for a, b in zip([0] + received, received)), FEEDBACK_EVERY)
+
+
+class InPlace(Harness):
+    """Big datagrams on a real socket: the plain receiver puts each chunk's data straight into the run."""
+
+    def test_scatter_path_in_order_out_of_order_duplicates_and_junk(self):
+        chunk = SCATTER_MIN + 100
+        data = bytes(random.Random(3).getrandbits(8) for _ in range(chunk * 6 + 77))
+        datagrams = self.chunks_of(data, chunk)
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(rx.close)
+        rx.bind(("127.0.0.1", 0))
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2 * 1024 * 1024)
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(tx.close)
+        tx.connect(rx.getsockname())
+        junk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(junk.close)
+        receiver = DatagramReceiver(rx, gro=False)
+        if not receiver.can_scatter:
+            self.skipTest("no recvmsg_into here")
+        order = [0, 1, 3, 2, 2, 4, 5, 6]
+        for seq in order[:4]:
+            tx.send(datagrams[seq])
+        junk.sendto(datagrams[4], rx.getsockname())                 # right header, wrong source
+        tx.send(datagrams[4][:-1])                                   # one byte short
+        tx.send(b"\xd1" + bytes(chunk * 2))                          # longer than any chunk
+        for seq in order[4:]:
+            tx.send(datagrams[seq])
+        incoming = IncomingFile(self.root / "out.txt", len(data), hashlib.sha256(data).hexdigest(), threaded=False)
+        self.addCleanup(incoming.discard)
+        store = ChunkStore(incoming, chunk, 3, 2, 5.0, worker=True)
+        self.addCleanup(store.abandon)
+        reception = Reception(receiver, tx.getsockname(), SimpleNamespace(size=len(data), chunk=chunk,
+                                                                          transfer=TRANSFER),
+                              store, False, 1.0, lambda *a: None, lambda got: None, lambda: None)
+        self.assertTrue(reception._use_scatter())
+        reception.run()
+        store.close()
+        self.assertEqual(reception.ranges.missing_count, 0)
+        self.assertEqual((reception.duplicates, reception.out_of_order, reception.ignored), (1, 1, 3))
+        incoming.finish()
+        self.assertEqual(Path(incoming.final_path).read_bytes(), data)
+
+
+class BoundedMemory(Harness):
+
+    def test_a_file_of_one_byte_chunks_costs_no_memory_per_chunk(self):
+        # issue 8 section 3: FILE announcing 64 MiB in 1-byte chunks (2**26 chunks, udp/validation's bound)
+        size = 2 ** 26
+        incoming = IncomingFile(self.root / "big.txt", size, "0" * 64, threaded=False)
+        self.addCleanup(incoming.discard)
+        tracemalloc.start()
+        try:
+            store = ChunkStore(incoming, 1, min(1024 * 1024, size), 2, 5.0)
+            offer = SimpleNamespace(size=size, chunk=1, transfer=TRANSFER)
+            sent = []
+            datagrams = [pack_data(TRANSFER, seq, b"x") for seq in (0, 1, 2, 5, 9, 1000, 10 ** 7)]
+            reception = Reception(ScriptedReceiver([datagrams]), SESSION, offer, store, True, 0.05,
+                                  lambda missing, lost, progress: sent.append(list(missing)[:10000]),
+                                  lambda got: None, lambda: None)
+            reception.run()
+            text = reception.ranges.missing_text()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        self.assertLess(peak, 16 * 1024 * 1024)   # 2 batch buffers of 1 MiB and small change, not 2**26 of anything
+        self.assertEqual(reception.ranges.missing_count, size - 7)
+        self.assertTrue(text.startswith("3-4_6-8_10-999_1001-9999999_10000001-"))
+
+
+if __name__ == "__main__":
+    unittest.main()
