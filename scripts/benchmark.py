@@ -374,11 +374,15 @@ class Runner:
         self.capture_mod, self.pcap_mod = capture, pcap
 
     def setup_netlab(self, rate):
-        """Enter a scripts.netlab NetLab shaped at *rate* (a note and plain loopback when unusable)."""
+        """Enter a scripts.netlab NetLab shaped at *rate* ("unshaped": a plain veth; a note and plain
+        loopback when unusable).  --netlab-netem DELAY,LOSS adds netem where the kernel has it."""
         mod = netlab
+        shaped = None if str(rate).lower() in UNSHAPED else rate
+        delay, loss = (self.args.netlab_netem or (None, None))
         try:
             # a name of our own, so a lab someone else is using is never touched
-            lab = mod.NetLab(rate=rate, quiet=True, prefix="bm{}".format(os.getpid() % 10 ** 7))
+            lab = mod.NetLab(rate=shaped, delay=delay, loss=loss, quiet=True,
+                             prefix="bm{}".format(os.getpid() % 10 ** 7))
             lab.__enter__()
         except ValueError as exc:
             raise BenchmarkError("--netlab {}: {}".format(rate, exc))
@@ -389,6 +393,10 @@ class Runner:
         self.lab = lab
         self.note("tests ran between two network namespaces ({} <- {}), shaped: {}".format(
             lab.server_addr, lab.client_addr, getattr(lab, "shaping", rate)))
+        if not getattr(lab, "netem_available", True):
+            self.note(getattr(mod, "NETEM_ABSENT", "netem is not available on this kernel"))
+        if getattr(lab, "gro", "on") not in ("on", None):
+            self.note("GRO on the lab's veth: {}".format(lab.gro))
 
     def close(self):
         """Stop live processes and leave the network lab."""
@@ -456,7 +464,7 @@ class Runner:
         if self.args.timeout:
             return float(self.args.timeout)
         floor = 25 * MB
-        if self.lab is not None and self.args.netlab:
+        if self.lab is not None and self.args.netlab and str(self.args.netlab).lower() not in UNSHAPED:
             floor = min(floor, netlab.parse_rate(self.args.netlab) / 8.0 * 0.5)  # parsed once already
         return auto_timeout(spec.file_size, spec.clients, floor)
 
@@ -666,6 +674,8 @@ def run_benchmark(args, log=None):
     """Run the benchmark described by parsed *args*; returns (exit status, ReportResult or None)."""
     log = log or (lambda msg: (sys.stderr.write(msg + "\n"), sys.stderr.flush()))
     mode = "host" if args.host else "serve" if args.serve else "local"
+    if mode == "local" and args.netlab and "," in str(args.netlab):
+        return run_links(args, log)
     run_dir = Path(args.out) if args.out else _default_out()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -763,6 +773,10 @@ def run_benchmark(args, log=None):
     _write_json(run_dir / "benchmark.json", OrderedDict([
         ("meta", meta), ("baseline", baseline), ("tests", [o.as_dict() for o in outcomes]), ("notes", notes),
         ("tcp_baselines", baseline_rows)]))
+    if args.netlab and mode == "local":
+        link_text = links_markdown([(str(args.netlab), link_rows(runner.logs_dir))])
+        (run_dir / "links.md").write_text(link_text, encoding="utf-8")
+        log(link_text)
     result = None
     if report.find_logs([runner.logs_dir]):
         lang = i18n.choose(getattr(args, "lang", None))
@@ -811,6 +825,161 @@ def run_tcp_baselines(args, mode, files_dir, files, clients, run_dir, runner, lo
     for line in baselines.format_rows(result["rows"]).splitlines():
         log("  " + line)
     return result
+
+
+# --------------------------------------------------------------------------- --netlab LINKS
+
+UNSHAPED = ("unshaped", "none", "veth")
+
+
+def parse_links(text):
+    """'100mbit,1gbit,unshaped' -> ['100mbit', '1gbit', 'unshaped'] (each rate checked by scripts.netlab)."""
+    links = []
+    for item in str(text).split(","):
+        item = item.strip().lower()
+        if not item:
+            continue
+        if item not in UNSHAPED:
+            try:
+                netlab.parse_rate(item)
+            except ValueError as exc:
+                raise BenchmarkError("--netlab {}: {}".format(item, exc))
+        if item not in links:
+            links.append(item)
+    if not links:
+        raise BenchmarkError("--netlab: no link given")
+    return links
+
+
+def parse_netem(text):
+    """argparse type: 'DELAY,LOSS' such as '10ms,1%' -> ('10ms', '1%')."""
+    delay, _, loss = str(text).partition(",")
+    try:
+        if delay:
+            netlab.parse_delay(delay)
+        if loss:
+            netlab.parse_loss(loss)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+    return (delay or None, loss or None)
+
+
+def _median(values):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2.0
+
+
+def _records(path):
+    out = []
+    try:
+        with open(str(path), encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    continue
+    except OSError:
+        pass
+    return out
+
+
+def link_rows(logs_dir):
+    """One row per (protocol mode, file, clients) from a run's logs: medians over the repetitions of the
+    aggregate goodput (client side), verified clients, resent and lost datagrams, raw's rates."""
+    groups = OrderedDict()
+    for side in ("tcp", "udp"):
+        for path in sorted(Path(logs_dir, "{}-client".format(side)).glob("*.jsonl")):
+            recs = _records(path)
+            head = next((r for r in recs if r.get("record") == "test"), None)
+            summary = next((r for r in recs if r.get("record") == "summary"), None)
+            if head is None or summary is None:
+                continue
+            key = ("tcp" if side == "tcp" else "udp-" + str(head.get("mode")), head.get("file_name"),
+                   head.get("clients"))
+            row = groups.setdefault(key, {"runs": [], "server": []})
+            conns = [r for r in recs if r.get("record") == "connection"]
+            row["runs"].append({"rate": summary.get("aggregate_rate_bytes_per_s"),
+                                "verified": sum(1 for r in conns if r.get("ok")), "clients": head.get("clients"),
+                                "loss": _median([r.get("loss_pct") for r in conns])})
+        for path in sorted(Path(logs_dir, "{}-server".format(side)).glob("*.jsonl")):
+            recs = _records(path)
+            head = next((r for r in recs if r.get("record") == "test"), None)
+            if head is None or side != "udp":
+                continue
+            key = ("udp-" + str(head.get("mode")), head.get("file_name"), head.get("clients"))
+            conns = [r for r in recs if r.get("record") == "connection"]
+            sent = sum(r.get("datagrams_sent") or 0 for r in conns)
+            resent = sum(r.get("resent_datagrams") or 0 for r in conns)
+            suggested = [r.get("suggested_rate_bytes_per_s") for r in conns if r.get("suggested_rate_bytes_per_s")]
+            groups.setdefault(key, {"runs": [], "server": []})["server"].append({
+                "resent_pct": 100.0 * resent / sent if sent else None,
+                "rate_sent": _median([r.get("rate_sent_bytes_per_s") for r in conns]),
+                "rate_received": _median([r.get("rate_received_bytes_per_s") for r in conns]),
+                "suggested": min(suggested) if suggested else None,
+                "io_path": conns[0].get("io_path") if conns else None})
+    rows = []
+    for (proto, name, clients), row in groups.items():
+        runs, server = row["runs"], row["server"]
+        rows.append(OrderedDict([
+            ("protocol", proto), ("file", name), ("clients", clients), ("runs", len(runs)),
+            ("goodput", _median([r["rate"] for r in runs])),
+            ("verified", "{}/{}".format(sum(r["verified"] for r in runs), sum(r["clients"] or 0 for r in runs))),
+            ("loss_pct", _median([r["loss"] for r in runs])),
+            ("resent_pct", _median([x["resent_pct"] for x in server])),
+            ("rate_sent", _median([x["rate_sent"] for x in server])),
+            ("rate_received", _median([x["rate_received"] for x in server])),
+            ("suggested", _median([x["suggested"] for x in server])),
+            ("io_path", next((x["io_path"] for x in server if x["io_path"]), None)),
+        ]))
+    return rows
+
+
+def links_markdown(results):
+    """The --netlab LINKS comparison: one table, a row per link and test, TCP's goodput as the reference."""
+    def mb(v):
+        return "-" if v is None else "{:,.1f}".format(v / MB)
+    lines = ["| link | test | clients | runs | goodput MB/s (median) | x TCP | verified | loss % | resent % | "
+             "sent / received MB/s | suggested --rate | io path |", "|" + "---|" * 12]
+    for link, rows in results:
+        tcp = {(r["file"], r["clients"]): r["goodput"] for r in rows if r["protocol"] == "tcp"}
+        for r in rows:
+            ref = tcp.get((r["file"], r["clients"]))
+            ratio = "-" if not ref or r["goodput"] is None else "{:.2f}".format(r["goodput"] / ref)
+            lines.append("| {} | {} {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                link, r["protocol"], r["file"], r["clients"], r["runs"], mb(r["goodput"]), ratio, r["verified"],
+                "-" if r["loss_pct"] is None else "{:.2f}".format(r["loss_pct"]),
+                "-" if r["resent_pct"] is None or r["protocol"] == "udp-raw" else "{:.2f}".format(r["resent_pct"]),
+                "-" if r["rate_sent"] is None else "{} / {}".format(mb(r["rate_sent"]), mb(r["rate_received"])),
+                "-" if not r["suggested"] else "{:.0f}M".format(r["suggested"] / MB),
+                r["io_path"] or "-"))
+    return "\n".join(lines) + "\n"
+
+
+def run_links(args, log):
+    """--netlab LINKS: the whole matrix on each link in turn (own folder, own report), then links.md."""
+    links = parse_links(args.netlab)
+    run_dir = Path(args.out) if args.out else _default_out()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    status, results = 0, []
+    for link in links:
+        sub = argparse.Namespace(**vars(args))
+        sub.netlab, sub.out = link, str(run_dir / "link-{}".format(link))
+        log("benchmark: link {} ({} of {})".format(link, len(results) + 1, len(links)))
+        code, _ = run_benchmark(sub, log)
+        status = max(status, code)
+        results.append((link, link_rows(Path(sub.out) / "logs")))
+        if code == 130:
+            break
+    text = ("# Links compared\n\nCommand: {}\n\nEach link ran the same matrix, TCP on the same link in the same "
+            "run; medians over the repetitions; goodput = the file bytes over the clients' transfer time "
+            "(aggregate).\n\n").format(" ".join(["benchmark.py"] + list(getattr(args, "argv", [])))) + \
+        links_markdown(results)
+    (run_dir / "links.md").write_text(text, encoding="utf-8")
+    log(text)
+    return status, None
 
 
 def _size_from_name(name):
@@ -869,7 +1038,13 @@ def build_parser():
     p.add_argument("--serve-wait", type=float, default=600.0, metavar="S",
                    help="with --serve: extra seconds each server waits for the remote clients (default 600)")
     p.add_argument("--capture", action="store_true", help="capture packets of each test (scripts/capture.py)")
-    p.add_argument("--netlab", metavar="RATE", help="run through a shaped network lab, e.g. 1gbit "
+    p.add_argument("--netlab-netem", type=parse_netem, metavar="DELAY,LOSS",
+                   help="with --netlab: netem delay and loss on each direction, e.g. 10ms,1%% (only where the "
+                        "kernel has netem; otherwise a note says it is absent)")
+    p.add_argument("--netlab", metavar="LINKS", help="run through a network lab (two namespaces joined by a "
+                                                     "veth), e.g. 1gbit, or a list such as 100mbit,1gbit,unshaped: "
+                                                     "the whole matrix runs on each link in turn, TCP included, "
+                                                     "and links.md compares them "
                                                     "(scripts/netlab.py; needs root)")
     p.add_argument("--udp-rate", metavar="R",
                    help="--rate for the UDP servers (bytes/s per client, K/M/G suffixes), e.g. 11M on a "

@@ -3,8 +3,11 @@
 The lab "PREFIX" is the namespaces PREFIX-srv (address 10.201.0.1/24) and
 PREFIX-cli (10.201.0.2/24), a veth link between them, lo up in both, and
 optionally a tbf rate limit on both veth ends plus netem delay/loss when the
-kernel has netem (it is detected by trying; without it a clear message says
-so and the rate shaping still applies).  The addresses exist only inside the
+kernel has netem (it is detected by trying, always: ``netem_available``;
+without it a clear message says so, NETEM_ABSENT, and the rate shaping still
+applies).  GRO and UDP GRO forwarding are turned on on both veth ends
+(``ethtool -K DEV gro on rx-udp-gro-forwarding on``; without it a UDP_GRO
+receiver gets nothing coalesced through tbf): ``gro`` says "on" or why not.  The addresses exist only inside the
 namespaces.  Delay and loss apply per direction (RTT = 2 x delay).  Needs
 root and iproute2 (ip, and tc for shaping).
 
@@ -64,6 +67,9 @@ DEFAULT_PREFIX = "ftlab"
 #: Bound for every ip/tc command.
 CMD_TIMEOUT = 10.0
 _PREFIX_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,19}$")
+NETEM_ABSENT = ("netem is not available on this kernel (sch_netem missing): no delay or loss can be added to "
+                "the lab's link; loss is covered by the in-process relay tests instead "
+                "(tests/test_udp_relay.py, 5% and 20% loss, 1,472-byte datagrams too)")
 _NETEM_MISSING = re.compile(r"qdisc kind is unknown|unknown qdisc|no such file|"
                             r"not supported|cannot find", re.IGNORECASE)
 
@@ -261,7 +267,7 @@ class NetLab:
 
     def __init__(self, rate=None, delay=None, loss=None, prefix=DEFAULT_PREFIX,
                  server_addr="10.201.0.1", client_addr="10.201.0.2", prefixlen=24,
-                 burst=None, latency="50ms", log=None, quiet=False, replace_stale=False):
+                 burst=None, latency="50ms", log=None, quiet=False, replace_stale=False, gro=True):
         """Validate settings (ValueError); nothing is created until up()/__enter__."""
         self.prefix = str(prefix)
         self.server_ns, self.client_ns = lab_names(self.prefix)
@@ -293,6 +299,8 @@ class NetLab:
         self.log = log if log is not None else (
             (lambda msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr)))
         self.replace_stale = replace_stale
+        self.want_gro = gro
+        self.gro = None          # "on" once ethtool turned GRO + UDP GRO forwarding on, else why not
         self.netem_available = None
         self.warnings = []
         self.shaping = "none"
@@ -360,7 +368,41 @@ class NetLab:
             _run(["ip", "-n", ns, "addr", "add", "%s/%d" % (addr, self.prefixlen), "dev",
                   ifname] + extra)
         self._apply_shaping()
+        if self.netem_available is None:
+            self.netem_available = self._probe_netem()
+            if not self.netem_available:
+                self.warnings.append(NETEM_ABSENT)
+        if self.want_gro:
+            self.gro = self._enable_gro()
         self.link_up()
+
+    def _probe_netem(self):
+        """True when this kernel has netem (tried on the server namespace's lo, then removed)."""
+        ns = self.server_ns
+        proc = _run(["tc", "-n", ns, "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"], check=False) \
+            if shutil.which("tc") else None
+        if proc is None or proc.returncode != 0:
+            return False
+        _run(["tc", "-n", ns, "qdisc", "del", "dev", "lo", "root"], check=False)
+        return True
+
+    def _enable_gro(self):
+        """Turn on GRO and UDP GRO forwarding on both veth ends (``ethtool -K DEV gro on
+        rx-udp-gro-forwarding on``): without it a receiver's UDP_GRO gets nothing
+        coalesced once a tbf qdisc sits on the path.  Returns "on" or why not."""
+        if not shutil.which("ethtool"):
+            msg = "ethtool not found: GRO through the shaped veth stays off (apt-get install ethtool)"
+            self.warnings.append(msg)
+            return msg
+        for ns, ifname in self._ends():
+            proc = _run(["ip", "netns", "exec", ns, "ethtool", "-K", ifname, "gro", "on",
+                         "rx-udp-gro-forwarding", "on"], check=False)
+            if proc.returncode != 0:
+                msg = "ethtool -K %s gro on rx-udp-gro-forwarding on failed: %s" % (
+                    ifname, _last_line(proc.stderr))
+                self.warnings.append(msg)
+                return msg
+        return "on"
 
     def _apply_shaping(self):
         parts = []
@@ -549,7 +591,9 @@ class NetLab:
         """One paragraph about the lab (names, addresses, shaping)."""
         return ("lab %s: server namespace %s (%s on %s), client namespace %s (%s on %s); "
                 "shaping: %s" % (self.prefix, self.server_ns, self.server_addr, self.server_if,
-                                 self.client_ns, self.client_addr, self.client_if, self.shaping))
+                                 self.client_ns, self.client_addr, self.client_if, self.shaping)
+                + "; netem: %s; GRO: %s" % ("available" if self.netem_available else "ABSENT on this kernel",
+                                             self.gro or "not asked"))
 
 
 def _sigterm_exit(signum, frame):
@@ -805,6 +849,8 @@ def _cmd_selftest(args):
     with NetLab(rate=args.rate, delay=args.delay, loss=args.loss, prefix=args.name,
                 replace_stale=False) as lab:
         print(lab.describe())
+        if not lab.netem_available:
+            print("note: " + NETEM_ABSENT)
         echo = tcp_echo(lab, timeout=args.timeout)
         print("tcp echo %s: connect %.3f ms, round trip %.3f ms"
               % ("ok" if echo["ok"] else "FAILED", echo["connect_ms"], echo["round_trip_ms"]))

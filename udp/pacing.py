@@ -1,5 +1,8 @@
 """Sending-rate control for the UDP server.
 
+``Pacer`` answers "how much may I send now, and when may I send next" for a
+rate in bytes per second; it never sleeps, so a batching sender (GSO) and
+the session's wait for feedback decide how to spend the time.
 ``TokenBucket`` paces one sender at a rate in bytes per second: it sleeps in
 small slices when the bucket is empty (never a busy-wait, which would starve
 the receiving threads on the same machine).  ``AdaptiveRate`` is the reliable
@@ -19,6 +22,67 @@ import time
 MIN_SLEEP = 0.0001          # sleep at least 100 us (Linux granularity is ~50-100 us)
 BURST_SECONDS = 0.002       # the bucket holds 2 ms of sending
 MIN_BURST = 4               # ... and at least this many datagrams
+
+
+class Pacer:
+    """A token bucket that never sleeps: ``next_send_time(now)`` says when the
+    next datagram may go, ``allowance(now)`` how many bytes may go at once,
+    ``on_sent(nbytes, now)`` spends them.  Rate 0 (or None) = unpaced.
+
+    The bucket holds BURST_SECONDS of the rate (at least MIN_BURST datagrams),
+    so a sender may hand the kernel a batch of datagrams in one call."""
+
+    def __init__(self, rate, datagram_size, now=0.0, burst_seconds=BURST_SECONDS, min_burst=MIN_BURST):
+        self.datagram_size = max(1, int(datagram_size))
+        self.burst_seconds = burst_seconds
+        self.min_burst = min_burst
+        self.rate = 0.0
+        self.burst = 0.0
+        self.set_rate(rate)
+        self.tokens = self.datagram_size * 1.0   # the first datagram goes at once, the rest follow the rate
+        self.last = now
+
+    def set_rate(self, rate):
+        """Change the rate (bytes/s); the bucket depth follows it."""
+        self.rate = float(rate or 0)
+        self.burst = max(self.min_burst * self.datagram_size, self.rate * self.burst_seconds)
+
+    def _fill(self, now):
+        if now > self.last:
+            tokens = self.tokens + (now - self.last) * self.rate
+            self.tokens = tokens if tokens < self.burst else self.burst
+        self.last = now if now > self.last else self.last
+
+    def allowance(self, now):
+        """Bytes that may be sent at *now* (unpaced: unlimited)."""
+        if self.rate <= 0:
+            return float("inf")
+        self._fill(now)
+        return self.tokens
+
+    def next_send_time(self, now, count=1):
+        """When *count* more datagrams (at most the bucket's depth) may be sent: *now*, or a later time.
+        A sender that waits for a few at a time wakes up less often (fewer system calls)."""
+        if self.rate <= 0:
+            return now
+        self._fill(now)
+        need = min(self.burst, count * self.datagram_size)
+        if self.tokens >= need:
+            return now
+        return now + (need - self.tokens) / self.rate
+
+    def batch_for(self, seconds, limit):
+        """How many datagrams go out in *seconds* at the current rate (1 to *limit*)."""
+        if self.rate <= 0:
+            return limit
+        return max(1, min(limit, int(self.rate * seconds / self.datagram_size)))
+
+    def on_sent(self, nbytes, now):
+        """*nbytes* went out at *now*: spend them (the bucket may go below zero after a big batch)."""
+        if self.rate <= 0:
+            return
+        self._fill(now)
+        self.tokens -= nbytes
 
 
 class TokenBucket:

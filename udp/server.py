@@ -1,8 +1,15 @@
 """UDP file-transfer server: a well-known port for HELLO and PING, and for
 each client of a test its own socket (its own port) and thread that send the
 file in numbered datagrams, paced, when every client of the test is READY.
-Raw mode sends each chunk once; ``--reliable`` resends what the client NACKs
-and adapts the rate to the loss the client reports.
+Raw mode sends each chunk once; ``--reliable`` resends what the client NACKs.
+Both pace at the delivery rate the client's feedback reports
+(``udp.ratecontrol``), unless raw mode is given a fixed ``--rate``.
+
+A session's data phase is one loop: the pacer (``udp.pacing.Pacer``) says
+when and how much, recovery (``udp.recovery.Recovery``) which chunks, the
+sender (``ChunkSender`` over ``udp.transport``) puts them on the wire; the
+client's feedback goes the other way: recovery learns what is missing, the
+rate controller sets the rate, the pacer follows.  Then END and REPORT.
 
 Run ``python3 udp/server.py --help``.  The protocol is in PROTOCOL.md ("UDP").
 """
@@ -12,7 +19,7 @@ if __package__ in (None, ""):
     import sys
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import argparse
+import bisect
 import collections
 import hmac
 import logging
@@ -25,7 +32,7 @@ import threading
 import time
 
 from transfer.cli import run_main
-from transfer.config import seconds, server_config_from_args, server_parser
+from transfer.config import server_config_from_args, server_parser
 from transfer.errors import ProtocolError, UserError
 from transfer.gate import TestGate
 from transfer.i18n import N_, _, localize
@@ -34,30 +41,32 @@ from transfer.records import ConnectionRecord
 from transfer.server_app import TestOutcome, run_server_program, wait_for_test
 from transfer.status import progress_detail
 from transfer.testlog import TestLog
-from transfer.units import parse_size
-from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MIN_DATAGRAM, VERSION, End, Nack,
+from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MIN_DATAGRAM, VERSION, End, Nack,  # noqa: F401
                          Ping, Pong, Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait,
                          address_text, chunk_count, decode_control, ignore_connreset, is_data, raise_buffers)
+from udp.options import (DATAGRAMS_PER_SECOND, DEFAULT_CHUNK_SIZE, DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT,  # noqa: F401
+                         DEFAULT_TOTAL_RATE, HELLO_KEEPALIVE, RATE_CONTROLS, add_udp_flags, chunk_value, rate_value,
+                         session_ports)
+from udp.pacing import Pacer
+from udp.ratecontrol import FeedbackSample, make_controller
+from udp.recovery import Recovery
+from udp.transport import DatagramSender
 from udp.validation import BudgetTable, PerSourceRate, TokenIssuer
-from udp.pacing import AdaptiveRate, TokenBucket
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 5002
-DEFAULT_CHUNK_SIZE = 64000          # datagram payload (header + data), chosen by measurement (PROTOCOL.md)
-DEFAULT_TOTAL_RATE = 700 * 1000 * 1000  # bytes/s shared by the clients of a test when --rate is not given
-DEFAULT_IDLE_TIMEOUT = 5.0          # client: silence that ends a transfer
 END_FIRST_INTERVAL = 0.05           # END is repeated, doubling from 50 ms ...
 END_MAX_INTERVAL = 1.0              # ... up to 1 s, until the client answers
-HELLO_KEEPALIVE = 1.0               # a client waiting to send READY repeats HELLO this often (--hello-timeout)
 READY_SILENCE = 15.0                # a READY client that stops repeating READY this long has left
 HANDSHAKE_POLL = 0.1                # before the start: a session looks at its socket (or the gate) this often
 LINGER = 1.5                        # after BYE the session answers repeated REPORTs this long
 POLL_EVERY = 16                     # datagrams between two looks at the session socket ...
 POLL_INTERVAL = 0.02                # ... or this many seconds, whichever comes first (slow rates)
-BLACKOUT_DATAGRAMS = 8              # reliable: a NACK with nothing new received although this many datagrams ...
-BLACKOUT_SECONDS = 0.1              # ... and this much time went by since the count last grew = heavy loss
-SILENCE_BACKOFF = 0.3               # reliable: nothing heard from the client this long while sending: halve the rate
+SILENCE_BACKOFF = 0.3               # nothing heard from the client this long while sending: halve the rate
+ACK_SILENCE_LIMIT = 3.0             # nothing heard this long while sending: the session stops sending (issue 8)
+UNACKED_LIMIT = 32 * 1024 * 1024    # new data sent beyond the highest seq the client reported, at most (bytes)
+WAKE_EVERY = 0.0005                 # the pacer's waits gather at least this much sending (fewer wake-ups)
+BLOCKED_WAIT = 0.005                # ... when that is reached, wait this long for feedback before looking again
 STATUS_EVERY = 0.25
 FORCE_COPY = False                  # tests set it to run the portable send path (no sendmsg) on Linux
 EVENTS_LOGGED = 20                  # ignored datagrams logged one by one per test; then only counted
@@ -71,6 +80,15 @@ def default_rate(config, clients):
     if config.rate is not None:
         return config.rate
     return DEFAULT_TOTAL_RATE // max(1, clients)
+
+
+def session_rate(config, clients, datagram):
+    """A session's starting rate (bytes/s): --rate, or what a receiver absorbs at
+    *datagram* bytes per datagram (DATAGRAMS_PER_SECOND), within the total budget,
+    shared by the clients of the test."""
+    if config.rate is not None:
+        return config.rate
+    return min(DEFAULT_TOTAL_RATE, datagram * DATAGRAMS_PER_SECOND) // max(1, clients)
 
 
 def data_size(config):
@@ -155,12 +173,6 @@ def bind_session_socket(bind, ports=None):
     raise OSError(N_("no free port in --session-ports {}-{}").format(low, high))
 
 
-def session_ports(text):
-    """argparse type: 'LOW-HIGH' (1024..65535), the ports session sockets may use."""
-    low, sep, high = str(text).partition("-")
-    if not (low.isdigit() and high.isdigit() and sep) or not 1 <= int(low) <= int(high) <= 65535:
-        raise argparse.ArgumentTypeError(_("expected a port range LOW-HIGH such as 5003-5102, got {!r}").format(text))
-    return int(low), int(high)
 
 
 class UDPTest:
@@ -278,7 +290,10 @@ class UDPFileServer:
         test = UDPTest(self, entry, clients, test_log, board)
         test_log.begin(test.mode, entry.name, entry.size, sha256, clients, {
             "chunk_size": test.chunk + HEADER_SIZE, "chunk_data": test.chunk, "chunks": test.chunks,
-            "rate": test.rate, "rate_given": cfg.rate is not None, "adaptive_rate": test.mode == "reliable",
+            "rate": test.rate, "rate_given": cfg.rate is not None,
+            "adaptive_rate": test.mode == "reliable" or cfg.rate is None,
+            "rate_control": "fixed" if cfg.rate is not None and test.mode == "raw" else
+            ("delivery" if test.mode == "raw" else getattr(cfg, "rate_control", None) or RATE_CONTROLS[0]),
             "timeout": cfg.timeout, "handshake_timeout": cfg.handshake_timeout,
             "bind": cfg.bind, "port": self.port, "so_rcvbuf": rcvbuf, "so_sndbuf": sndbuf})
         self._events = collections.Counter()
@@ -643,39 +658,13 @@ class ServerSession:
             return False
         return True
 
-    # -- sending -------------------------------------------------------------------------------
+    # -- sending: the send loop (pacer -> recovery -> sender), feedback (recovery -> rate control
+    # -- -> pacer), then END and REPORT ---------------------------------------------------------
     def _sender(self):
-        """A function send(seq, flags) that sends chunk *seq* with its header.
-
-        Where the socket has ``sendmsg`` (Unix), the header and the file's
-        pages (mapped) go out in one gathered system call, with no copy in
-        Python; elsewhere the chunk is copied after the header in a buffer."""
+        """The datagram sender of this session (``ChunkSender``): sends chunks by seq with their headers."""
         test = self.test
-        chunk, size, source, transfer = self.chunk, test.entry.size, test.source, self.transfer
-        buffer = bytearray(HEADER_SIZE + chunk)
-        view = memoryview(buffer)
-        header = view[:HEADER_SIZE]
-        pack_into = HEADER.pack_into
-        sendmsg = getattr(self.sock, "sendmsg", None)
-        send = self.sock.send
-        gather = sendmsg is not None and not FORCE_COPY
-
-        def send_chunk(seq, flags=0):
-            offset = seq * chunk
-            length = size - offset if size - offset < chunk else chunk
-            pack_into(buffer, 0, DATA_TYPE, VERSION, flags, transfer, seq)
-            try:
-                if gather:
-                    sendmsg((header, source[offset:offset + length]))
-                else:
-                    view[HEADER_SIZE:HEADER_SIZE + length] = source[offset:offset + length]
-                    send(view[:HEADER_SIZE + length])
-            except OSError:
-                # the client's port is closed (ICMP), the send stalled, the network is unreachable
-                # (link down) or out of buffers: that datagram is lost, as on the wire
-                pass
-            return length + HEADER_SIZE
-        return send_chunk
+        return ChunkSender(self.sock, test.source, test.entry.size, self.chunk, self.transfer,
+                           gather=not FORCE_COPY, gso=not getattr(self.cfg, "no_gso", False))
 
     def _progress(self, sent_bytes, force=False):
         now = time.monotonic()
@@ -685,80 +674,236 @@ class ServerSession:
                                    progress_detail(sent_bytes, self.test.entry.size, self.record.elapsed()))
 
     def _send_raw(self):
-        """Every chunk once, paced; then END until REPORT."""
+        """Every chunk once, paced (raw mode never resends); then END until REPORT."""
+        self._send_data(resend=False)
+
+    def _send_reliable(self):
+        """New chunks and NACKed chunks, paced by the rate controller; END when
+        nothing is left to send; done when the client's REPORT arrives."""
+        self._send_data(resend=True)
+
+    def _rate_control(self, resend):
+        """The controller for this session: raw + --rate: fixed; otherwise by --rate-control (raw: delivery)."""
+        cfg, datagram = self.cfg, self.chunk + HEADER_SIZE
+        start = session_rate(cfg, self.test.clients, datagram)
+        if cfg.rate is not None and not resend:
+            return make_controller("fixed", start, datagram)
+        name = getattr(cfg, "rate_control", None) or RATE_CONTROLS[0] if resend else "delivery"
+        return make_controller(name, start, datagram)
+
+    def _send_data(self, resend):
+        """The session's data phase, both modes: send while the pacer allows,
+        serve feedback while it waits, END when everything was sent once and
+        nothing waits to be resent, until the client's REPORT (or silence)."""
         test, rec = self.test, self.record
-        send_chunk = self._sender()
-        bucket = TokenBucket(test.rate, self.chunk + HEADER_SIZE)
+        self.sender = self._sender()
+        self.control = self._rate_control(resend)
+        self.recovery = Recovery(self.chunks, resend=resend)
+        datagram = self.chunk + HEADER_SIZE
+        now = time.perf_counter()
+        self.pacer = Pacer(self.control.pacing_rate, datagram, now)
+        self.heard = self.silence_cut = now      # the last message from the client / the last back-off for silence
+        self.sample = None                       # the client's latest feedback (FeedbackSample)
+        self.finished = False                    # REPORT or ERROR taken, or the session gave up
+        self.bytes_new = 0                       # file bytes sent (each chunk counted once)
+        self.bytes_total = 0                     # payload bytes on the wire, resends included
+        self.datagrams = 0
+        self.first_sent = self.last_sent = None
+        self.batch_seqs, self.batch_times = [], []   # the first seq and send time of each batch of new chunks
+        self.owd_min = None                      # the quickest delivery seen (client clock - our clock), s
+        self.delivery_start = time.perf_counter()
         self._last_status = 0.0
-        rec.start_clock()
-        last_sent = time.perf_counter()
-        sent_bytes = 0
-        for seq in range(self.chunks):
-            if test.stopping:
-                rec.fail(N_("interrupted after {:,} bytes").format(sent_bytes))
-                rec.stop_clock(last_sent)
-                return
-            bucket.take(self.chunk + HEADER_SIZE)
-            sent_bytes += send_chunk(seq) - HEADER_SIZE
-            last_sent = time.perf_counter()
-            if seq % 64 == 63:
-                rec.bytes = sent_bytes
-                self._progress(sent_bytes)
-                if self._poll_during_send() is not None:
+        window = max(1, UNACKED_LIMIT // self.chunk)
+        last_poll, polled_at, last_progress = 0.0, 0, 0.0
+        rec.extra.update({"rate_control": self.control.NAME, "io_path": "send=" + self.sender.path})
+        try:
+            while not self.finished:
+                if test.stopping:
+                    rec.fail(N_("interrupted after {:,} bytes").format(self.bytes_new))
+                    break
+                now = time.perf_counter()
+                if not self.recovery.has_work():
+                    if self._end_and_wait():
+                        break
+                    continue
+                if now - self.heard >= ACK_SILENCE_LIMIT:
+                    rec.fail(N_("the client stopped acknowledging: nothing heard for {:g} s while sending, stopped "
+                             "after {:,} bytes").format(ACK_SILENCE_LIMIT, self.bytes_new))
+                    test.log.add_event("silent_client", self.peer_text, rec.reason)
+                    break
+                if now - self.heard >= SILENCE_BACKOFF and now - self.silence_cut >= SILENCE_BACKOFF:
+                    self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
+                    self.pacer.set_rate(self.control.on_silence(now))
+                at = self.pacer.next_send_time(now, self.pacer.batch_for(WAKE_EVERY, self.sender.max_batch))
+                if self.recovery.pending:
+                    blocked = False     # resends answer the client's own NACK
+                elif self.sample is None:
+                    blocked = self.recovery.next_new >= window    # nothing acknowledged yet
+                else:
+                    blocked = self.sample.highest is not None and self.recovery.next_new - self.sample.highest > window
+                if blocked:
+                    at = max(at, now + BLOCKED_WAIT)   # too far ahead of what the client acknowledged
+                if at > now:
+                    self._wait_feedback(at - now)      # the pacer's wait serves the feedback
+                    last_poll, polled_at = time.perf_counter(), self.datagrams
+                else:
+                    self._send_batch(now)
+                    if self.datagrams - polled_at >= POLL_EVERY or now - last_poll >= POLL_INTERVAL:
+                        last_poll, polled_at = now, self.datagrams
+                        self._wait_feedback(0)
+                if now - last_progress >= POLL_INTERVAL:
+                    last_progress = now
+                    self._progress_update()
+        finally:
+            self._send_summary()
+
+    def _send_batch(self, now):
+        """Send what the pacer allows now, at most one batch for the sender (GSO: about 64 KiB)."""
+        datagram = self.chunk + HEADER_SIZE
+        allowed = self.pacer.allowance(now)
+        count = self.sender.max_batch if allowed == float("inf") else int(allowed // datagram)
+        count = max(1, min(count, self.sender.max_batch))
+        seqs, resent = self.recovery.take(count, now)
+        if not seqs:
+            return
+        if self.first_sent is None:
+            self.record.start_clock()
+            self.first_sent = now
+        if not resent:
+            self.batch_seqs.append(seqs[0])
+            self.batch_times.append(now)
+        wire = self.sender.send(seqs, FLAG_RESENT if resent else 0)
+        self.last_sent = time.perf_counter()
+        payload = wire - HEADER_SIZE * len(seqs)
+        self.datagrams += len(seqs)
+        self.bytes_total += payload
+        if not resent:
+            self.bytes_new += payload
+        self.pacer.on_sent(wire, now)
+        self.control.on_sent(wire, len(seqs), now)
+
+    def _progress_update(self):
+        rec = self.record
+        rec.bytes = self.bytes_new
+        rec.extra["datagrams_sent"] = self.datagrams
+        rec.extra["resent_datagrams"] = self.recovery.resent
+        self._progress(self.bytes_new)
+
+    def _wait_feedback(self, timeout):
+        """Serve the client's messages for up to *timeout* s (0: only those waiting)."""
+        end = time.perf_counter() + timeout
+        while not self.finished:
+            message = self._receive(max(0.0, end - time.perf_counter()))
+            if message is None:
+                if time.perf_counter() >= end:
                     return
-        rec.bytes = sent_bytes
-        rec.extra["datagrams_sent"] = self.chunks
-        rec.stop_clock(last_sent)  # UDP server time: first datagram sent -> last sent
-        self._end_and_wait(lambda message: None)
+                continue
+            self._on_message(message)
+            timeout = 0
+            end = time.perf_counter()   # after one message, only take the others already waiting
+
+    def _on_message(self, message):
+        """Feedback: recovery learns what is missing, the controller sets the rate, the pacer follows."""
+        now = time.perf_counter()
+        self.heard = now
+        rec = self.record
+        if isinstance(message, Nack):
+            sample = FeedbackSample.from_nack(message)
+            sample.queue_delay = self._queue_delay(sample)
+            if self.sample is None or sample.received >= self.sample.received:
+                self.sample = sample
+            if message.ranges:
+                self.recovery.on_nack(message.ranges, now)
+            self.pacer.set_rate(self.control.on_feedback(sample, now))
+        elif isinstance(message, Report):
+            self._take_report(message)
+            self.finished = True
+        elif isinstance(message, ErrorMessage):
+            rec.fail(N_("client gave up: {}").format(printable(message.reason, 80)))
+            self.finished = True
+
+    def _queue_delay(self, sample):
+        """How much later than the quickest delivery seen seq *highest* reached the client (s), or None:
+        the client's clock (from its first datagram) against the time we sent that seq."""
+        if sample.highest is None or sample.elapsed_us is None or not self.batch_seqs:
+            return None
+        if self.sample is not None and self.sample.highest is not None and sample.highest <= self.sample.highest:
+            return None   # nothing new arrived: the client's clock says nothing about the path
+        i = bisect.bisect_right(self.batch_seqs, sample.highest) - 1
+        if i < 0:
+            return None
+        owd = sample.elapsed_us / 1e6 - (self.batch_times[i] - self.first_sent)
+        if self.owd_min is None or owd < self.owd_min:
+            self.owd_min = owd
+        return owd - self.owd_min
 
     def _poll_during_send(self):
-        """Look at the session socket without waiting: an ERROR from the client stops the sending."""
-        while True:
-            message = self._receive(0)
-            if message is None:
-                return None
-            if isinstance(message, ErrorMessage):
-                self.record.fail(N_("client gave up: {}").format(printable(message.reason, 80)))
-                return message
-            if isinstance(message, Report):
-                self._take_report(message)
-                return message
+        """Look at the session socket without waiting; the message that ended the sending, or None."""
+        self._wait_feedback(0)
+        return True if self.finished else None
 
-    def _end_and_wait(self, on_message):
-        """Repeat END (50 ms doubling to 1 s) until a REPORT, or *on_message* returns
-        True (reliable: a NACK to serve), or --timeout of silence."""
+    def _end_and_wait(self):
+        """Repeat END (50 ms doubling to 1 s) until a REPORT (True), a NACK
+        that gives us something to resend (False), or --idle-timeout of silence."""
         test, rec = self.test, self.record
+        self._progress_update()
+        if self.last_sent is not None:
+            rec.stop_clock(self.last_sent)   # UDP server time: first datagram sent -> last sent (again if resends)
         end = End(transfer=self.transfer, chunks=self.chunks, bytes=test.entry.size)
         interval = END_FIRST_INTERVAL
-        heard = time.monotonic()
-        self.test.board.update(self.row, "waiting", _("all sent, waiting for the client's REPORT"))
+        heard = time.perf_counter()
+        test.board.update(self.row, "waiting", _("all sent, waiting for the client's REPORT"))
+        silence = self.cfg.idle_timeout or self.cfg.timeout
         while not test.stopping:
             self._send(end)
             rec.extra["end_sent"] = rec.extra.get("end_sent", 0) + 1
-            wait_until = time.monotonic() + interval
-            while True:
-                left = wait_until - time.monotonic()
-                if left <= 0:
-                    break
-                message = self._receive(left)
-                if message is None:
-                    continue
-                heard = time.monotonic()
-                if isinstance(message, Report):
-                    self._take_report(message)
-                    return True
-                if isinstance(message, ErrorMessage):
-                    rec.fail(N_("client gave up: {}").format(printable(message.reason, 80)))
-                    return True
-                if on_message(message):
-                    return False
-            silence = self.cfg.idle_timeout or self.cfg.timeout
-            if time.monotonic() - heard > silence:
+            self._wait_feedback(interval)
+            if self.finished:
+                return True
+            if self.heard > heard:
+                heard = self.heard
+            if self.recovery.has_work():
+                self.heard = time.perf_counter()   # the client just spoke: resume sending
+                return False
+            if time.perf_counter() - heard > silence:
                 rec.fail(N_("no REPORT from the client within {:g} s after the data").format(silence))
                 return True
             interval = min(END_MAX_INTERVAL, interval * 2)
         rec.fail(N_("interrupted while waiting for the client's REPORT"))
         return True
+
+    def _send_summary(self):
+        """What the sending did, for the log and the summary (also after Ctrl-C or a failure)."""
+        rec, recovery = self.record, self.recovery
+        self._progress_update()
+        extra = rec.extra
+        chunks = self.chunks
+        if self.last_sent is not None and rec.time_ms is None:
+            rec.stop_clock(self.last_sent)
+        elapsed = (self.last_sent - self.first_sent) if self.first_sent is not None else 0.0
+        rate_sent = self.bytes_total / elapsed if elapsed > 0 else None
+        received_rate = self.sample.delivery_rate() if self.sample is not None else None
+        report = extra.get("client_report") or {}
+        if received_rate is None and report and elapsed > 0:
+            received_rate = report.get("bytes", 0) / elapsed   # an older client: no times in its feedback
+        extra.update({
+            "datagrams_sent": self.datagrams, "resent_datagrams": recovery.resent,
+            "resent_pct": round(100.0 * recovery.resent / self.datagrams, 3) if self.datagrams else 0.0,
+            "bytes_sent_total": self.bytes_total, "datagrams_resent": recovery.resent,
+            "loss_before_recovery_pct": (round(100.0 * recovery.first_reports / chunks, 4) if chunks else 0.0)
+            if recovery.resend else None,
+            "rate_sent_bytes_per_s": round(rate_sent) if rate_sent else None,
+            "rate_received_bytes_per_s": round(received_rate) if received_rate else None,
+            "suggested_rate_bytes_per_s": None, "feedback_received": self.control.feedbacks,
+            "io_path": "send=" + self.sender.path, "send_errors": self.sender.refused})
+        extra.update(self.control.log_data())
+        if extra.get("client_report") is not None:
+            extra["delivery_ms"] = round((time.perf_counter() - self.delivery_start) * 1000.0, 3)
+        if not recovery.resend and report and report.get("missing") and received_rate:
+            suggested = extra["suggested_rate_bytes_per_s"] = suggest_rate(received_rate)
+            rec.reason = N_("{}; raw UDP lost what the path could not carry: sent {} MB/s, the client received " \
+                "{} MB/s; --rate {} would have delivered everything").format(
+                    rec.reason, _mb(rate_sent), _mb(received_rate), rate_text(suggested))
 
     def _take_report(self, report):
         test, rec = self.test, self.record
@@ -787,114 +932,95 @@ class ServerSession:
             if isinstance(message, Report):
                 self._send(UdpBye(transfer=self.transfer, ok=self.record.ok))
 
-    def _send_reliable(self):
-        """New chunks and NACKed chunks, paced by an AIMD rate; END when nothing is
-        left to send; done when the client's REPORT arrives."""
-        test, rec = self.test, self.record
-        extra = rec.extra
-        send_chunk = self._sender()
-        datagram = self.chunk + HEADER_SIZE
-        adaptive = AdaptiveRate(test.rate)
-        bucket = TokenBucket(adaptive.rate, datagram)
-        pending = collections.deque()
-        queued = bytearray(self.chunks)
-        now = time.monotonic()
-        # received: the client's count in its latest NACK; progress_*: datagrams sent and time when that
-        # count last grew; heard: the last message from the client; silence_cut: the last back-off for silence
-        state = {"next": 0, "received": 0, "progress_sent": 0, "progress_at": now, "heard": now,
-                 "silence_cut": now}
-        self._last_status = 0.0
-        delivery_start = time.perf_counter()
-        last_sent = None
-        sent_bytes = 0
-        resent = 0
-        datagrams = 0
-        last_poll = time.monotonic()
-        done = False
 
-        def handle(message):
-            """A control message during the transfer; True when there is something to send."""
-            if isinstance(message, Nack):
-                now = time.monotonic()
-                state["heard"] = now
-                if message.received > state["received"]:
-                    delta = message.received - state["received"]
-                    state["received"] = message.received
-                    state["progress_sent"], state["progress_at"] = datagrams, now
-                    bucket.set_rate(adaptive.feedback(delta, message.lost, now))
-                elif message.received == state["received"]:
-                    # nothing new arrived: if we kept sending meanwhile, every datagram was lost (a slow link
-                    # losing a fragment of each, a swamped receiver): no gap can show that, so say it here
-                    blackout = datagrams - state["progress_sent"] >= BLACKOUT_DATAGRAMS and \
-                        now - state["progress_at"] >= BLACKOUT_SECONDS
-                    bucket.set_rate(adaptive.feedback(0, message.lost, now, blackout=blackout))
-                limit = state["next"]
-                for low, high in message.ranges:
-                    for seq in range(low, min(high, limit - 1) + 1):
-                        if not queued[seq]:
-                            queued[seq] = 1
-                            pending.append(seq)
-                return bool(pending)
-            state["heard"] = time.monotonic()
-            return False
+def _mb(rate):
+    return "-" if not rate else "{:,.1f}".format(rate / 1e6)
 
-        while not done:
-            if test.stopping:
-                rec.fail(N_("interrupted after {:,} bytes").format(sent_bytes))
-                break
-            if pending:
-                seq = pending.popleft()
-                queued[seq] = 0
-                flags = FLAG_RESENT
-                resent += 1
-            elif state["next"] < self.chunks:
-                seq = state["next"]
-                state["next"] = seq + 1
-                flags = 0
-            else:
-                extra["datagrams_sent"] = datagrams
-                extra["resent_datagrams"] = resent
-                done = self._end_and_wait(handle)
-                continue
-            bucket.take(datagram)
-            if last_sent is None:
-                rec.start_clock()
-            length = send_chunk(seq, flags) - HEADER_SIZE
-            last_sent = time.perf_counter()
-            datagrams += 1
-            if not flags:
-                sent_bytes += length
-            now = time.monotonic()
-            if datagrams % POLL_EVERY == 0 or now - last_poll >= POLL_INTERVAL:
-                last_poll = now
-                if now - state["heard"] >= SILENCE_BACKOFF and now - state["silence_cut"] >= SILENCE_BACKOFF:
-                    # sending into silence (link down, receiver swamped): back off until the client is heard
-                    state["silence_cut"] = now
-                    bucket.set_rate(adaptive.silence(now))
-                rec.bytes = sent_bytes
-                self._progress(sent_bytes)
-                while True:
-                    message = self._receive(0)
-                    if message is None:
-                        break
-                    if isinstance(message, (Report, ErrorMessage)):
-                        if isinstance(message, Report):
-                            self._take_report(message)
-                        else:
-                            rec.fail(N_("client gave up: {}").format(printable(message.reason, 80)))
-                        done = True
-                        break
-                    handle(message)
-        rec.bytes = sent_bytes
-        extra["datagrams_sent"] = datagrams
-        extra["resent_datagrams"] = resent
-        extra["resent_pct"] = round(100.0 * resent / self.chunks, 3) if self.chunks else 0.0
-        extra.update(adaptive.summary())
-        extra["rate_blackouts"], extra["rate_silences"] = adaptive.blackouts, adaptive.silences
-        if last_sent is not None:
-            rec.stop_clock(last_sent)  # first datagram sent -> last datagram sent
-        if rec.extra["client_report"] is not None:
-            extra["delivery_ms"] = round((time.perf_counter() - delivery_start) * 1000.0, 3)
+
+def rate_text(rate):
+    """12000000 -> '12M', 1500000 -> '1500K' (a --rate value)."""
+    rate = int(rate)
+    if rate >= 10 ** 6 and rate % 10 ** 6 == 0:
+        return "{}M".format(rate // 10 ** 6)
+    if rate >= 10 ** 3 and rate % 10 ** 3 == 0:
+        return "{}K".format(rate // 10 ** 3)
+    return str(rate)
+
+
+def suggest_rate(received_rate):
+    """The --rate (bytes/s) to suggest after raw loss: 90% of what the client
+    received per second, rounded down to two significant digits."""
+    value = max(1.0, received_rate * 0.9)
+    scale = 10 ** max(0, len(str(int(value))) - 2)
+    return int(value // scale * scale)
+
+
+class ChunkSender:
+    """Sends chunks of the mapped file by seq, each datagram with its header,
+    through ``udp.transport.DatagramSender``: batches of up to 64 KiB in one
+    ``sendmsg`` with UDP GSO where the kernel takes it, else one gathered
+    ``sendmsg`` per datagram (no copy in Python).  *gather* False (tests,
+    FORCE_COPY) copies each chunk after its header into one buffer, as where
+    there is no ``sendmsg``.  ``send`` returns the bytes handed to the kernel
+    (headers included), counting a datagram the kernel refused as sent: it is
+    lost, as on the wire (``refused`` counts them)."""
+
+    PLAIN_BATCH = 16     # datagrams per call to send() on the plain path (one system call each)
+
+    def __init__(self, sock, source, size, chunk, transfer, gather=True, gso=True):
+        self.sock, self.source, self.size, self.chunk, self.transfer = sock, source, size, chunk, transfer
+        self.gather = gather and getattr(sock, "sendmsg", None) is not None
+        self.transport = DatagramSender(sock, chunk + HEADER_SIZE, gso=gso and self.gather)
+        self.buffer = bytearray(HEADER_SIZE + chunk)
+        self.view = memoryview(self.buffer)
+        self._copy_errors = 0
+
+    @property
+    def path(self):
+        """"gso" or "plain"."""
+        return self.transport.io_path
+
+    @property
+    def max_batch(self):
+        """Datagrams one ``send`` may take."""
+        return self.transport.batch if self.transport.batch > 1 else self.PLAIN_BATCH
+
+    @property
+    def refused(self):
+        """Datagrams the kernel refused (lost)."""
+        return self.transport.errors + self._copy_errors
+
+    def send(self, seqs, flags=0):
+        """Send chunks *seqs* (one datagram each) with *flags*; bytes handed over."""
+        chunk, size, source, transfer = self.chunk, self.size, self.source, self.transfer
+        pack = HEADER.pack
+        total = 0
+        if not self.gather:
+            return self._send_copies(seqs, flags)
+        headers, payloads = [], []
+        for seq in seqs:
+            offset = seq * chunk
+            end = offset + chunk if size - offset > chunk else size
+            headers.append(pack(DATA_TYPE, VERSION, flags, transfer, seq))
+            payloads.append(source[offset:end])
+            total += end - offset + HEADER_SIZE
+        self.transport.send(headers, payloads)
+        return total
+
+    def _send_copies(self, seqs, flags):
+        chunk, size, source, buffer, view = self.chunk, self.size, self.source, self.buffer, self.view
+        total = 0
+        for seq in seqs:
+            offset = seq * chunk
+            length = size - offset if size - offset < chunk else chunk
+            HEADER.pack_into(buffer, 0, DATA_TYPE, VERSION, flags, self.transfer, seq)
+            view[HEADER_SIZE:HEADER_SIZE + length] = source[offset:offset + length]
+            try:
+                self.sock.send(view[:HEADER_SIZE + length])
+            except OSError:
+                self._copy_errors += 1   # ICMP, a stalled send, no buffers: lost, as on the wire
+            total += length + HEADER_SIZE
+        return total
 
 
 def build_parser():
@@ -915,50 +1041,10 @@ def build_parser():
     return parser
 
 
-def rate_value(text, low=0, high=None, what="--rate"):
-    """argparse type: bytes (/s) with K/M/G suffixes (powers of 1000) within [low, high]."""
-    try:
-        value = parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc))
-    if value < low or (high is not None and value > high):
-        raise argparse.ArgumentTypeError(_("{} must be {} to {} bytes (header included), got {}").format(
-            what, low, high, text))
-    return value
 
 
-def chunk_value(text):
-    """argparse type: a datagram payload size within [MIN_DATAGRAM, 65507]."""
-    return rate_value(text, MIN_DATAGRAM, MAX_DATAGRAM, "--chunk-size")
 
 
-def add_udp_flags(parser, role):
-    """--reliable, --rate, --chunk-size (server), --idle-timeout (both)."""
-    if role == "server":
-        parser.add_argument("--session-ports", type=session_ports, metavar="LOW-HIGH",
-                            help="ports the per-client session sockets may use, e.g. 5003-5102 (one per client "
-                                 "of a test), so a firewall can open just those; default: any free port")
-    parser.add_argument("--reliable", action="store_true",
-                        help="reliable mode (both sides): the client NACKs missing chunks, the server resends "
-                             "them and adapts its rate to the loss; default is raw mode (each chunk sent once)")
-    if role == "server":
-        parser.add_argument("--rate", type=rate_value, metavar="R",
-                            help="sending rate per client in bytes/s, K/M/G suffixes (powers of 1000); 0 = "
-                                 "unpaced. Default: {:,} bytes/s shared by the clients of the test. In reliable "
-                                 "mode this is the starting rate, which then adapts".format(DEFAULT_TOTAL_RATE))
-        parser.add_argument("--chunk-size", type=chunk_value, default=None, metavar="N",
-                            help="datagram payload in bytes, the {}-byte header included ({} to {}; default {}, "
-                                 "or what fits one IP packet when the path to a client has a smaller MTU, "
-                                 "e.g. 1472 on Ethernet)".format(HEADER_SIZE, MIN_DATAGRAM, MAX_DATAGRAM,
-                                                                 DEFAULT_CHUNK_SIZE))
-    if role == "server":
-        parser.add_argument("--idle-timeout", type=seconds, metavar="S",
-                            help="seconds of silence from a client after the data (no NACK, no REPORT) before "
-                                 "its session is given up (default: --timeout)")
-    else:
-        parser.add_argument("--idle-timeout", type=seconds, default=DEFAULT_IDLE_TIMEOUT, metavar="S",
-                            help="seconds without a datagram from the server that end a transfer: raw mode "
-                                 "counts what is missing, reliable mode gives up (default %(default)s)")
 
 
 def main(argv=None, input_fn=None):
@@ -971,6 +1057,7 @@ def main(argv=None, input_fn=None):
     config.chunk_size = args.chunk_size
     config.idle_timeout = args.idle_timeout
     config.session_ports = args.session_ports
+    config.rate_control = args.rate_control
     return run_main(lambda: run_server_program(config, UDPFileServer, "UDP", extra_columns=SERVER_COLUMNS,
                                                input_fn=input_fn), "udp/server.py")
 
@@ -985,6 +1072,8 @@ def _report_column(key):
 SERVER_COLUMNS = (
     (N_("sent"), lambda rec: str(rec.extra.get("datagrams_sent", "-"))),
     (N_("resent"), lambda rec: str(rec.extra.get("resent_datagrams", "-"))),
+    (N_("MB/s sent/recv"), lambda rec: "{}/{}".format(_mb(rec.extra.get("rate_sent_bytes_per_s")),
+                                                  _mb(rec.extra.get("rate_received_bytes_per_s")))),
     (N_("missing"), _report_column("missing")),
     (N_("port"), lambda rec: str(rec.server_port)),
 )

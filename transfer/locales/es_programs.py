@@ -396,12 +396,6 @@ MESSAGES = {
         "omisión %(default)s)",
     "{} must be {} to {} bytes (header included), got {}":
         "{} debe estar entre {} y {} bytes (encabezado incluido), se recibió {}",
-    "sending rate per client in bytes/s, K/M/G suffixes (powers of 1000); 0 = unpaced. Default: {:,} "
-    "bytes/s shared by the clients of the test. In reliable mode this is the starting rate, which "
-    "then adapts":
-        "tasa de envío por cliente en bytes/s, sufijos K/M/G (potencias de 1000); 0 = sin ritmo. Por "
-        "omisión: {:,} bytes/s repartidos entre los clientes de la prueba. En modo confiable es la tasa "
-        "inicial, que luego se adapta",
     "datagram payload in bytes, the {}-byte header included ({} to {}; default {}, or what fits one "
     "IP packet when the path to a client has a smaller MTU, e.g. 1472 on Ethernet)":
         "carga útil del datagrama en bytes, con el encabezado de {} bytes incluido ({} a {}; por omisión "
@@ -441,9 +435,6 @@ MESSAGES = {
         "con --serve: segundos adicionales que cada servidor espera a los clientes remotos (por omisión "
         "600)",
     "capture packets of each test (scripts/capture.py)": "captura los paquetes de cada prueba (scripts/capture.py)",
-    "run through a shaped network lab, e.g. 1gbit (scripts/netlab.py; needs root)":
-        "ejecuta a través de una red de laboratorio con ancho de banda limitado, p. ej. 1gbit "
-        "(scripts/netlab.py; requiere root)",
     "--rate for the UDP servers (bytes/s per client, K/M/G suffixes), e.g. 11M on a 100 Mbit/s link; "
     "default: the server's own":
         "--rate de los servidores UDP (bytes/s por cliente, sufijos K/M/G), p. ej. 11M en un enlace de "
@@ -591,4 +582,37 @@ MESSAGES = {
     "hashing files/{} ({:,} bytes; cached in {} afterwards)\n":
         "calculando el hash de files/{} ({:,} bytes; se guarda en {} después)\n",
     "{:,}": "{:,}",
+    "with --netlab: netem delay and loss on each direction, e.g. 10ms,1%% (only where the kernel has "
+    "netem; otherwise a note says it is absent)":
+        "con --netlab: retardo y pérdida de netem en cada sentido, p. ej. 10ms,1%% (solo donde el kernel "
+        "tiene netem; si no, una nota dice que falta)",
+    "run through a network lab (two namespaces joined by a veth), e.g. 1gbit, or a list such as "
+    "100mbit,1gbit,unshaped: the whole matrix runs on each link in turn, TCP included, and links.md "
+    "compares them (scripts/netlab.py; needs root)":
+        "ejecuta a través de una red de laboratorio (dos espacios de nombres unidos por un veth), p. ej. "
+        "1gbit, o una lista como 100mbit,1gbit,unshaped: la matriz completa se ejecuta en cada enlace, "
+        "TCP incluido, y links.md los compara (scripts/netlab.py; requiere root)",
+    "sending rate per client in bytes/s, K/M/G suffixes (powers of 1000); 0 = unpaced. Raw mode: a "
+    "fixed rate. Default: follow the rate the client reports receiving, starting from what a "
+    "receiver absorbs at the datagram size ({:,} datagrams/s, at most {:,} bytes/s shared by the "
+    "clients of the test). In reliable mode this is the starting rate, which then adapts":
+        "tasa de envío por cliente en bytes/s, sufijos K/M/G (potencias de 1000); 0 = sin ritmo. Modo "
+        "sin recuperación: una tasa fija. Por omisión: sigue la tasa que el cliente informa recibir, "
+        "empezando por lo que un receptor absorbe con ese tamaño de datagrama ({:,} datagramas/s, como "
+        "mucho {:,} bytes/s repartidos entre los clientes de la prueba). En modo confiable es la tasa "
+        "inicial, que luego se adapta",
+    "reliable mode's rate controller: delivery = pace at the delivery rate the client reports, "
+    "probing above it (BBR-style); aimd = the older loss-driven controller (default %(default)s)":
+        "controlador de tasa del modo confiable: delivery = envía a la tasa de entrega que informa el "
+        "cliente, probando por encima (al estilo BBR); aimd = el controlador anterior, guiado por la "
+        "pérdida (por omisión %(default)s)",
+    "MB/s sent/recv": "MB/s env./rec.",
+    "the client stopped acknowledging: nothing heard for {:g} s while sending, stopped after {:,} "
+    "bytes":
+        "el cliente dejó de confirmar: nada recibido durante {:g} s mientras se enviaba, detenido "
+        "después de {:,} bytes",
+    "{}; raw UDP lost what the path could not carry: sent {} MB/s, the client received {} MB/s; "
+    "--rate {} would have delivered everything":
+        "{}; UDP sin recuperación perdió lo que el camino no podía llevar: se enviaron {} MB/s, el "
+        "cliente recibió {} MB/s; --rate {} lo habría entregado todo",
 }

@@ -1,0 +1,144 @@
+"""The UDP server's send path with real sockets on loopback: log fields, a
+client that stops acknowledging (issue 8), the summary after a server
+Ctrl-C (issue 11)."""
+
+import os
+import sys
+import threading
+import time
+import unittest
+from unittest import mock
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tests.test_udp_transfer import UDPHarness  # noqa: E402
+from tests.udp_relay import UDPRelay  # noqa: E402
+from udp import server as udp_server  # noqa: E402
+
+LOG_FIELDS = ("bytes_sent_total", "datagrams_resent", "loss_before_recovery_pct", "rate_sent_bytes_per_s",
+              "rate_received_bytes_per_s", "suggested_rate_bytes_per_s", "io_path", "rate_control")
+
+
+class SendPathLogs(UDPHarness, unittest.TestCase):
+
+    def setUp(self):
+        self.make_lab()
+
+    def server_records(self):
+        return [r for r in self.sidecar("server") if r["record"] == "connection"]
+
+    def test_log_fields_raw(self):
+        server = self.start_server(1)
+        result = self.run_clients(server.port, 1)
+        self.wait_server()
+        self.assert_all_verified(result, 1)
+        rec = self.server_records()[0]
+        for key in LOG_FIELDS:
+            self.assertIn(key, rec)
+        self.assertEqual(rec["rate_control"], "delivery")      # raw without --rate follows the feedback
+        self.assertEqual(rec["datagrams_resent"], 0)            # raw never resends
+        self.assertIsNone(rec["loss_before_recovery_pct"])
+        self.assertIsNone(rec["suggested_rate_bytes_per_s"])    # everything arrived
+        self.assertEqual(rec["bytes_sent_total"], self.SIZE)
+        self.assertTrue(rec["io_path"].startswith("send="))
+        self.assertGreater(rec["rate_sent_bytes_per_s"], 0)
+        self.assertGreater(rec["rate_received_bytes_per_s"], 0)
+        self.assertGreater(rec["feedback_received"], 0)         # the client's raw feedback reached us
+
+    def test_log_fields_reliable_counts_resends_on_the_wire(self):
+        server = self.start_server(1, reliable=True)
+        relay = UDPRelay(("127.0.0.1", server.port), drop_seqs={3, 4, 5}, seed=3)
+        self.addCleanup(relay.close)
+        result = self.run_clients(relay.port, 1, reliable=True)
+        self.wait_server()
+        self.assertTrue(result.ok, [r.reason for r in result.records])
+        rec = self.server_records()[0]
+        for key in LOG_FIELDS:
+            self.assertIn(key, rec)
+        self.assertEqual(rec["rate_control"], "delivery")
+        self.assertGreaterEqual(rec["datagrams_resent"], 3)
+        chunk = rec["chunk_size"] - 12
+        self.assertGreaterEqual(rec["bytes_sent_total"], self.SIZE + 3 * chunk)   # what went on the wire
+        self.assertEqual(rec["bytes"], self.SIZE)
+        self.assertGreater(rec["loss_before_recovery_pct"], 0)
+
+    def test_raw_loss_says_the_rates_and_suggests_a_rate(self):
+        server = self.start_server(1)
+        relay = UDPRelay(("127.0.0.1", server.port), drop_seqs={5, 6, 7}, seed=4)
+        self.addCleanup(relay.close)
+        result = self.run_clients(relay.port, 1, idle_timeout=1.0)
+        outcome = self.wait_server()
+        self.assertFalse(result.ok)
+        rec = self.server_records()[0]
+        self.assertEqual(rec["datagrams_resent"], 0)                 # raw stays raw
+        suggested = rec["suggested_rate_bytes_per_s"]
+        self.assertGreater(suggested, 0)
+        self.assertLessEqual(suggested, rec["rate_received_bytes_per_s"])
+        self.assertIn("--rate {}".format(udp_server.rate_text(suggested)), rec["reason"])
+        self.assertIn("the client received", outcome.records[0].reason)
+
+    def test_aimd_by_name(self):
+        server = self.start_server(1, reliable=True)
+        server.config.rate_control = "aimd"    # --rate-control aimd
+        result = self.run_clients(server.port, 1, reliable=True)
+        self.wait_server()
+        self.assert_all_verified(result, 1)
+        self.assertEqual(self.server_records()[0]["rate_control"], "aimd")
+
+    def test_client_that_stops_acknowledging_stops_being_sent_to(self):
+        # issue 8: every NACK (the feedback) is lost on the way to the server: the session sends at most
+        # UNACKED_LIMIT bytes of data, then gives up after ACK_SILENCE_LIMIT seconds of silence
+        self.make_lab(size=8 * 1024 * 1024)
+        limit = 256 * 1024
+        with mock.patch.object(udp_server, "UNACKED_LIMIT", limit), \
+                mock.patch.object(udp_server, "ACK_SILENCE_LIMIT", 1.0):
+            server = self.start_server(1)
+            relay = UDPRelay(("127.0.0.1", server.port), drop_verbs={"NACK": None}, seed=5)
+            self.addCleanup(relay.close)
+            self.run_clients(relay.port, 1, idle_timeout=1.0)
+            outcome = self.wait_server()
+        self.assertFalse(outcome.ok)
+        rec = self.server_records()[0]
+        self.assertIn("stopped acknowledging", rec["reason"])
+        chunk = rec["chunk_size"]
+        self.assertLessEqual(rec["bytes_sent_total"], limit + 64 * chunk)
+        self.assertGreater(rec["datagrams_sent"], 0)
+
+
+class ServerInterrupt(UDPHarness, unittest.TestCase):
+    """issue 11: after a server Ctrl-C the summary shows what was sent, and its bytes agree with the reason."""
+
+    def test_summary_after_interrupt(self):
+        self.make_lab(size=8 * 1024 * 1024)
+        server = self.start_server(1, rate=2 * 1000 * 1000)    # 2 MB/s: about 4 s for the file
+        done = threading.Event()
+
+        def client():
+            try:
+                self.run_clients(server.port, 1, idle_timeout=1.0)
+            finally:
+                done.set()
+        thread = threading.Thread(target=client, daemon=True)
+        thread.start()
+        test = server.current_test
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            sessions = list(test.sessions.values())
+            if sessions and (sessions[0].record.bytes or 0) > 256 * 1024:
+                break
+            time.sleep(0.02)
+        self.assertFalse(done.is_set(), "the transfer ended before the interrupt")
+        test.abort()                                            # what Ctrl-C does to the running test
+        outcome = self.wait_server()
+        done.wait(15)
+        rec = outcome.records[0]
+        self.assertFalse(rec.ok, (rec.reason, rec.bytes, rec.extra))
+        self.assertIn("interrupted", rec.reason)
+        self.assertGreater(rec.extra["datagrams_sent"], 0)     # not "sent 0"
+        self.assertGreater(rec.bytes, 0)
+        self.assertIn("{:,} bytes".format(rec.bytes), rec.reason)   # the bytes column agrees with the reason
+        self.assertEqual(rec.extra["bytes_sent_total"], rec.bytes)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,390 @@
+"""Rate controllers for the UDP server, behind one small interface.
+
+A controller is told what was sent (``on_sent``), what the client reported
+(``on_feedback(sample, now)``, from each NACK) and when the client has gone
+quiet (``on_silence(now)``); the session paces at ``pacing_rate``.
+``log_data()`` gives the counters for the connection log.  Every call takes
+*now* (seconds, any monotonic clock): no sockets, no sleeping, unit-tested
+as is (the shape of aioquic's congestion control).
+
+Controllers, by name (``make_controller``):
+
+- ``delivery`` (default): pace at the delivery rate the client measures
+  (distinct bytes received over its own clock), BBR-style (Cardwell et al.,
+  ACM Queue 2016): a start-up that raises the rate by 25% each round while
+  what arrives keeps up with what is sent (the start is already an
+  informed guess: the --rate or a receiver's datagram budget) up to 1.5 x
+  where it started; a probe that arrives in full starts it again from there, then cycles of pacing gains
+  (1.25, 0.75, 1 x 6) around the highest delivery rate of the last second.
+  A standing queue (the client's clock shows seq *highest* arriving more
+  than QUEUE_TARGET later than the quickest delivery seen) means the
+  estimate is too high: drain and restart it from what arrived.
+  Loss is a secondary signal: a round with more than LOSS_THRESHOLD of its
+  datagrams lost forgets the older, higher samples (the estimate drops to
+  that round's delivery rate, by at most 30%) and drains.  The floor (FLOOR) is
+  far below any real link.
+- ``aimd``: the older loss-driven controller (``udp.pacing.AdaptiveRate``).
+- ``fixed``: a constant rate (raw mode with ``--rate``).
+"""
+
+import collections
+
+from udp.pacing import AdaptiveRate
+
+FEEDBACK_FIELDS = ("received", "lost", "bytes", "elapsed_us", "highest", "queue_delay")
+
+
+class FeedbackSample:
+    """What one NACK says: *received* datagrams so far, *lost* gaps since the
+    previous NACK, and (newer clients) *bytes* of distinct payload received,
+    *elapsed_us* since the first data datagram, *highest* seq seen.
+    *queue_delay* (seconds, set by the sender, None when unknown): how much
+    longer than the shortest seen the path took to deliver seq *highest*
+    (the client's clock against the time we sent it), i.e. the queue
+    standing in front of the receiver (link queue, socket buffer)."""
+
+    __slots__ = FEEDBACK_FIELDS
+
+    def __init__(self, received=0, lost=0, bytes=None, elapsed_us=None, highest=None, queue_delay=None):
+        self.received, self.lost = received, lost
+        self.bytes, self.elapsed_us, self.highest = bytes, elapsed_us, highest
+        self.queue_delay = queue_delay
+
+    @classmethod
+    def from_nack(cls, nack):
+        """The sample carried by a ``udp.packets.Nack``."""
+        return cls(nack.received, nack.lost, getattr(nack, "bytes", None), getattr(nack, "elapsed_us", None),
+                   getattr(nack, "highest", None))
+
+    def delivery_rate(self):
+        """Bytes/s received over the client's clock so far, or None when unknown."""
+        if self.bytes is None or not self.elapsed_us:
+            return None
+        return self.bytes * 1e6 / self.elapsed_us
+
+
+class RateControl:
+    """The interface (and a constant rate).  Subclasses override what they use."""
+
+    NAME = "fixed"
+
+    def __init__(self, start, datagram_size=1472):
+        self.start = float(start or 0)
+        self.pacing_rate = self.start
+        self.datagram_size = datagram_size
+        self.bytes_sent = 0
+        self.datagrams_sent = 0
+        self.feedbacks = 0
+        self.silences = 0
+
+    def on_sent(self, nbytes, datagrams, now):
+        """*datagrams* datagrams carrying *nbytes* bytes went out at *now*."""
+        self.bytes_sent += nbytes
+        self.datagrams_sent += datagrams
+
+    def on_feedback(self, sample, now):
+        """A NACK arrived (a ``FeedbackSample``); returns the pacing rate."""
+        self.feedbacks += 1
+        return self.pacing_rate
+
+    def on_silence(self, now):
+        """Nothing heard from the client for a while although data is going out."""
+        self.silences += 1
+        return self.pacing_rate
+
+    def log_data(self):
+        """Counters for the connection log."""
+        return {"rate_control": self.NAME, "rate_start": round(self.start), "rate_final": round(self.pacing_rate),
+                "rate_silences": self.silences}
+
+
+class AimdControl(RateControl):
+    """Today's AIMD (``udp.pacing.AdaptiveRate``) behind the interface."""
+
+    NAME = "aimd"
+    BLACKOUT_DATAGRAMS = 8   # a NACK with nothing new received although this many datagrams ...
+    BLACKOUT_SECONDS = 0.1   # ... and this much time went by since the count last grew = heavy loss
+
+    def __init__(self, start, datagram_size=1472):
+        super().__init__(start, datagram_size)
+        self.aimd = AdaptiveRate(start)
+        self.pacing_rate = self.aimd.rate
+        self.received = 0
+        self.progress_sent = 0
+        self.progress_at = None
+
+    def on_feedback(self, sample, now):
+        self.feedbacks += 1
+        if self.progress_at is None:
+            self.progress_at = now
+        if sample.received > self.received:
+            delta = sample.received - self.received
+            self.received = sample.received
+            self.progress_sent, self.progress_at = self.datagrams_sent, now
+            self.pacing_rate = self.aimd.feedback(delta, sample.lost, now)
+        elif sample.received == self.received:
+            # nothing new arrived: if we kept sending meanwhile, every datagram was lost
+            blackout = (self.datagrams_sent - self.progress_sent >= self.BLACKOUT_DATAGRAMS
+                        and now - self.progress_at >= self.BLACKOUT_SECONDS)
+            self.pacing_rate = self.aimd.feedback(0, sample.lost, now, blackout=blackout)
+        return self.pacing_rate
+
+    def on_silence(self, now):
+        self.silences += 1
+        self.pacing_rate = self.aimd.silence(now)
+        return self.pacing_rate
+
+    def log_data(self):
+        data = super().log_data()
+        data.update(self.aimd.summary())
+        data["rate_blackouts"], data["rate_silences"] = self.aimd.blackouts, self.aimd.silences
+        return data
+
+
+class DeliveryRateControl(RateControl):
+    """Pace at the measured delivery rate, probing above it (see the module docstring)."""
+
+    NAME = "delivery"
+    ROUND = 0.025                 # seconds: one round (start-up step, one gain phase)
+    STARTUP_GROWTH = 1.25         # start-up: the rate grows by this per round while the client keeps up ...
+    KEEP_UP = 0.9                 # ... i.e. receives at least this fraction of the rate we paced at
+    STARTUP_CAP = 1.5             # ... or until it reaches 1.5 x the starting rate
+    STARTUP_PATIENCE = 3          # ... and ends after this many rounds without growth (or at the first loss)
+    OVERSHOOT = 0.5               # start-up: a sample under this fraction of the rate brings the rate down to it
+    GAINS = (1.25, 0.75, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)   # probe, drain, cruise (one round each)
+    DRAIN_GAIN = 0.75             # the round after start-up: empty the queue start-up built
+    BW_WINDOW = 1.0               # seconds: the delivery-rate estimate is the highest sample this recent
+    SAMPLE_SPAN = 0.02            # seconds of the client's clock one delivery sample spans at least
+    FIRST_SPAN = 0.002            # ... except the first samples (from the first datagram on)
+    LOSS_THRESHOLD = 0.05         # a round losing more than this fraction of its datagrams ...
+    LOSS_BETA = 0.7               # ... lowers the estimate to its own delivery rate, by at most 30% per round
+    SILENCE_CUT = 0.5             # silence halves the rate
+    QUEUE_TARGET = 0.015          # seconds: a round whose smallest queue delay is above this has a standing
+    #                               queue (we pace above the path's rate): drain, and restart the estimate
+    QUEUE_BYTES = 2 * 1024 * 1024   # ... or above this many bytes at the estimated rate (at least QUEUE_MIN)
+    QUEUE_MIN = 0.002
+    QUEUE_BETA = 0.9
+    FLOOR = 250 * 1000            # bytes/s: far below any real link (<= 1 MB/s)
+    CEILING = 4e9
+
+    def __init__(self, start, datagram_size=1472):
+        super().__init__(start, datagram_size)
+        self.pacing_rate = max(self.FLOOR, self.start or self.CEILING)
+        self.mode = "startup"
+        self.round_start = None
+        self.round_rate = self.pacing_rate      # the rate paced at during the current round
+        self.round_lost = 0
+        self.round_received = 0
+        self.round_queue = None                 # the smallest queue delay reported during the round
+        self.round_sent = 0                     # bytes_sent when the round began
+        self.queue_rounds = 0
+        self.overshoots = 0
+        self.prev_received = 0
+        self.phase = 0
+        self.history = collections.deque()      # (client seconds, bytes) of recent feedback
+        self.samples = collections.deque()      # (now, rate): decreasing rates (sliding maximum)
+        self.bw = None                          # the delivery-rate estimate (max of recent samples)
+        self.last_sample = None
+        self.startup_rounds = 0
+        self.startup_grown = 0
+        self.startup_base = self.pacing_rate
+        self.restarts = 0
+        self.loss_rounds = 0
+        self.lowest = self.highest = self.pacing_rate
+        self.last_delivery = None               # bytes/s over the whole transfer so far (client's clock)
+
+    # -- delivery samples ---------------------------------------------------------------
+    def _sample(self, sample, now):
+        """A delivery-rate sample (bytes/s) from this feedback, or None."""
+        if sample.bytes is None or sample.elapsed_us is None:
+            # an older client: count datagrams on our own clock
+            t, b = now, sample.received * float(self.datagram_size)
+        else:
+            t, b = sample.elapsed_us / 1e6, float(sample.bytes)
+        history = self.history
+        if history and t < history[-1][0]:
+            return None   # out of order (an older NACK arriving late)
+        history.append((t, b))
+        base = None
+        while len(history) > 1 and t - history[1][0] >= self.SAMPLE_SPAN:
+            history.popleft()
+        if t - history[0][0] >= self.SAMPLE_SPAN:
+            base = history[0]
+        elif sample.elapsed_us is not None and t >= self.FIRST_SPAN and len(history) <= 3:
+            base = (0.0, 0.0)   # the first samples: since the first datagram
+        if base is None or t <= base[0]:
+            return None
+        return (b - base[1]) / (t - base[0])
+
+    def _add_sample(self, rate, now):
+        samples = self.samples
+        while samples and samples[-1][1] <= rate:
+            samples.pop()
+        samples.append((now, rate))
+        while now - samples[0][0] > self.BW_WINDOW:
+            samples.popleft()
+        self.bw = samples[0][1]
+        self.last_sample = rate
+
+    def _forget_older(self, rate, now):
+        """Loss: the older, higher samples no longer hold."""
+        self.samples.clear()
+        self._add_sample(rate, now)
+
+    # -- the interface ------------------------------------------------------------------------
+    def on_sent(self, nbytes, datagrams, now):
+        super().on_sent(nbytes, datagrams, now)
+        if self.round_start is None:
+            self._new_round(now)
+            self.round_sent = self.bytes_sent - nbytes
+
+    def on_feedback(self, sample, now):
+        self.feedbacks += 1
+        delivered = sample.delivery_rate()
+        if delivered is not None:
+            self.last_delivery = delivered
+        rate = self._sample(sample, now)
+        if rate is not None:
+            self._add_sample(rate, now)
+        self.round_lost += sample.lost
+        if sample.queue_delay is not None:
+            self.round_queue = sample.queue_delay if self.round_queue is None else \
+                min(self.round_queue, sample.queue_delay)
+        if sample.received > self.prev_received:
+            self.round_received += sample.received - self.prev_received
+            self.prev_received = sample.received
+        if self.round_start is None:
+            self._new_round(now)
+        if (self.mode == "startup" and rate is not None and now - self.round_start >= self.FIRST_SPAN
+                and rate < self.OVERSHOOT * self.round_rate and self._sent_rate(now) >= self.KEEP_UP * self.round_rate):
+            # far above what arrives: come down to it now (a queue may hide the loss for a while), and
+            # go on with start-up from there
+            # (at most to half the best recent sample: one low sample may be a receiver's short stall)
+            self.overshoots += 1
+            self._set(max(rate, self.OVERSHOOT * self.bw))
+            self._new_round(now)
+        elif now - self.round_start >= self.ROUND and self.bw is not None:
+            self._end_round(now)
+        return self.pacing_rate
+
+    def _sent_rate(self, now):
+        """What we really sent per second during this round (at most the pacing rate): less when
+        there was little to send (the end of a transfer), so what arrives is not held against the path."""
+        elapsed = now - self.round_start if self.round_start is not None else 0.0
+        if elapsed <= 0:
+            return self.round_rate
+        return min(self.round_rate, (self.bytes_sent - self.round_sent) / elapsed)
+
+    def _new_round(self, now):
+        self.round_start = now
+        self.round_lost = self.round_received = 0
+        self.round_queue = None
+        self.round_sent = self.bytes_sent
+
+    def queue_target(self):
+        """Seconds of standing queue that count as too much: QUEUE_TARGET, or less at high rates so the
+        queue stays under QUEUE_BYTES (a receiver's socket buffer is a few MiB)."""
+        if not self.bw:
+            return self.QUEUE_TARGET
+        return min(self.QUEUE_TARGET, max(self.QUEUE_MIN, self.QUEUE_BYTES / self.bw))
+
+    def _end_round(self, now):
+        total = self.round_lost + self.round_received
+        lossy = total > 0 and self.round_lost > self.LOSS_THRESHOLD * total
+        queued = self.round_queue is not None and self.round_queue > self.queue_target()
+        latest = self.last_sample if self.last_sample is not None else self.bw
+        sent_rate = self._sent_rate(now)
+        app_limited = sent_rate < self.KEEP_UP * self.round_rate
+        if queued:
+            self.queue_rounds += 1
+        if self.mode == "startup" and queued and not lossy:
+            # what we send waits in a queue: the path's rate is what arrives
+            self.mode = "probe"
+            self.phase = 1
+            self._forget_older(latest, now)
+            self._set(latest * self.GAINS[1])
+        elif self.mode == "startup" and app_limited and not lossy:
+            pass   # we had less to send than the rate allowed: nothing learnt about the path
+        elif self.mode == "startup":
+            self.startup_rounds += 1
+            if latest >= self.KEEP_UP * self.round_rate:
+                self.startup_grown = self.startup_rounds
+            if not lossy and latest >= self.KEEP_UP * self.round_rate and \
+                    self.round_rate * self.STARTUP_GROWTH > self.STARTUP_CAP * self.startup_base:
+                # as far as start-up goes: the start is an informed guess (--rate, or a receiver's measured
+                # budget); above it, the probing cycles find more, 25% at a time
+                self.mode = "probe"
+                self.phase = len(self.GAINS) - 1
+                self._set(self.bw * self.GAINS[0])     # probe at once: if that arrives too, start-up again
+                self.phase = 0
+            elif not lossy and latest >= self.KEEP_UP * self.round_rate:
+                self._set(max(self.round_rate, latest) * self.STARTUP_GROWTH)
+            elif not lossy and self.startup_rounds - self.startup_grown < self.STARTUP_PATIENCE:
+                pass   # less arrived than was sent, but nothing lost: a queue filling (or a slow start): wait
+            else:
+                # the path (or the receiver) took less than we sent: that is its rate
+                self.mode = "probe"
+                self.phase = len(self.GAINS) - 1   # next round: the probe ... after a drain
+                if lossy:
+                    self.loss_rounds += 1
+                    self._forget_older(max(latest, self.LOSS_BETA * self.bw), now)
+                self._set(min(self.bw, latest) * self.DRAIN_GAIN)
+        else:
+            if lossy:
+                self.loss_rounds += 1
+                self._forget_older(max(latest, self.LOSS_BETA * self.bw), now)
+                self.phase = 1   # drain next
+                self._set(self.bw * self.GAINS[1])
+            elif queued:
+                # a standing queue: the estimate is above the path's rate (noisy samples); what arrived
+                # while the queue stood is the path's rate: start again from it (at most 10% lower), draining
+                self._forget_older(max(min(self.bw, latest), self.QUEUE_BETA * self.bw), now)
+                self.phase = 1
+                self._set(self.bw * self.GAINS[1])
+            elif self.phase == 0 and not app_limited and latest >= self.KEEP_UP * self.round_rate:
+                # the probe arrived in full: the path has room above the estimate: start-up again from here
+                self.mode = "startup"
+                self.startup_base = self.round_rate
+                self.startup_grown = self.startup_rounds
+                self.restarts += 1
+                self._set(self.round_rate * self.STARTUP_GROWTH)
+            else:
+                self.phase = (self.phase + 1) % len(self.GAINS)
+                self._set(self.bw * self.GAINS[self.phase])
+        self._new_round(now)
+
+    def _set(self, rate):
+        self.pacing_rate = min(self.CEILING, max(self.FLOOR, rate))
+        self.round_rate = self.pacing_rate
+        self.lowest = min(self.lowest, self.pacing_rate)
+        self.highest = max(self.highest, self.pacing_rate)
+
+    def on_silence(self, now):
+        self.silences += 1
+        self.mode = "probe" if self.mode == "startup" else self.mode
+        self.samples.clear()
+        self.bw = None
+        self._set(self.pacing_rate * self.SILENCE_CUT)
+        self._new_round(now)
+        return self.pacing_rate
+
+    def log_data(self):
+        data = super().log_data()
+        data.update({"rate_min": round(self.lowest), "rate_max": round(self.highest),
+                     "rate_estimate": round(self.bw) if self.bw is not None else None,
+                     "rate_startup_rounds": self.startup_rounds, "rate_loss_rounds": self.loss_rounds,
+                     "rate_queue_rounds": self.queue_rounds, "rate_overshoots": self.overshoots,
+                     "rate_startup_restarts": self.restarts})
+        return data
+
+
+CONTROLLERS = {cls.NAME: cls for cls in (DeliveryRateControl, AimdControl, RateControl)}
+
+
+def make_controller(name, start, datagram_size=1472):
+    """The controller called *name* ('delivery', 'aimd', 'fixed'), starting at *start* bytes/s."""
+    try:
+        cls = CONTROLLERS[name]
+    except KeyError:
+        raise ValueError("unknown rate control {!r} (choose from {})".format(name, ", ".join(sorted(CONTROLLERS))))
+    return cls(start, datagram_size)
