@@ -136,6 +136,8 @@ class TranslateTest(unittest.TestCase):
                          "conexión perdida después de 1.048.576 bytes: [Errno 104] reset")
         self.assertEqual(i18n.localize("no answer from 127.0.0.1:5001 within 2.5 s"),
                          "ninguna respuesta de 127.0.0.1:5001 en 2,5 s")
+        self.assertEqual(i18n.digits("1,128.0/4,265.9"), "1.128,0/4.265,9")
+        self.assertEqual(i18n.digits("127.0.0.1:5001"), "127.0.0.1:5001")
         from transfer.units import format_rate
         self.assertEqual(format_rate(1234.5e6), "1.234,5 MB/s")
         i18n.set_language("en")

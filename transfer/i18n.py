@@ -36,7 +36,7 @@ import sys
 
 __all__ = ["LANGUAGES", "DEFAULT", "choose", "detect", "set_language", "language", "tr", "translator",
            "catalogue", "number", "add_argument",
-           "_", "N_", "localize", "program_catalogue", "setup", "chosen", "prescan", "HelpFormatter", "ARGPARSE_MSGIDS"]
+           "_", "N_", "localize", "digits", "program_catalogue", "setup", "chosen", "prescan", "HelpFormatter", "ARGPARSE_MSGIDS"]
 
 
 
@@ -324,6 +324,18 @@ def _localize_value(value, lang, depth):
     if lang in _DECIMAL_COMMA and _PLAIN_NUMBER.match(value):
         return _swap_separators(value)
     return localize(value, lang, depth + 1)
+
+
+_DIGITS = re.compile(r"[0-9][0-9.,/ ]*\Z")
+
+
+def digits(text):
+    """A table cell of numbers written the English way ('1,128.0/4,265.9') in the current
+    language's way; any other text as it is."""
+    text = str(text)
+    if _current in _DECIMAL_COMMA and _DIGITS.match(text):
+        return _swap_separators(text)
+    return text
 
 
 # -- choosing the language once, --help in that language -----------------------------------------

@@ -104,7 +104,7 @@ def shadowed_underscore(path):
     return problems
 
 
-def unimported(path, names=("_", "N_", "localize")):
+def unimported(path, names=("_", "N_", "localize", "number", "digits")):
     """The translation helpers *path* calls without importing them (a NameError waiting for the
     first error path that needs it): sorted names."""
     with open(path, encoding="utf-8") as handle:

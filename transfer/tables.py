@@ -1,6 +1,6 @@
 """Plain-text summary tables printed at the end of a test."""
 
-from transfer.i18n import _, localize, number
+from transfer.i18n import _, digits, localize, number
 from transfer.messages import printable
 from transfer.records import aggregate
 from transfer.units import format_ms, format_rate
@@ -37,7 +37,7 @@ def summary_table(records, extra_columns=()):
         result = _("verified") if rec.ok else _("FAILED: ") + printable(localize(rec.reason or "unknown"), 60)[1:-1]
         row = [rec.client_id if rec.client_id is not None else "?", rec.client_address, result,
                number(rec.bytes), format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)]
-        row.extend(fn(rec) for _h, fn in extra_columns)
+        row.extend(digits(fn(rec)) for _h, fn in extra_columns)  # numbers in the language's style
         rows.append(row)
     total, rate = aggregate(records)
     verified = sum(1 for r in records if r.ok)

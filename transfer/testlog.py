@@ -35,7 +35,9 @@ EXTRA_LABELS = (N_("file name"), N_("clients announced"), N_("server verdict"), 
                 N_("loss before recovery pct"), N_("rate sent bytes per s"), N_("rate received bytes per s"),
                 N_("suggested rate bytes per s"), N_("io path"), N_("rate control"), N_("receive threads"),
                 N_("feedback sent"), N_("feedback received"), N_("receive calls"), N_("datagrams per call"),
-                N_("send errors"), N_("rate estimate"), N_("server answered"), N_("test clients"), N_("nack sent"))
+                N_("send errors"), N_("rate estimate"), N_("server answered"), N_("test clients"), N_("nack sent"),
+                N_("rate loss rounds"), N_("rate overshoots"), N_("rate queue rounds"), N_("rate startup restarts"),
+                N_("rate startup rounds"))
 #: the test modes as the text log shows them
 MODE_WORDS = (N_("stream"), N_("raw"), N_("reliable"))
 
