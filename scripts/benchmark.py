@@ -585,6 +585,7 @@ class Runner:
             self.note("--capture: could not summarise the capture of {}: {}".format(spec.short, exc))
             return
         self.captures.setdefault(spec.label, []).extend(_flatten_capture_rows(rows, spec.rep))
+        self.log("capture: {}".format(self.pcap_mod.tshark_command(path)))
 
     def _judge(self, out, problem):
         runs = []

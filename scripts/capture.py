@@ -383,9 +383,10 @@ def main(argv=None) -> int:
         interrupted = True
     finally:
         path = cap.stop()
-    from scripts.pcap import PcapError, analyze, format_table
+    from scripts.pcap import PcapError, analyze, format_table, tshark_command
     try:
         print(format_table(analyze(path, ports=ports, strict=False)))
+        print("decode it: %s" % tshark_command(path))
     except PcapError as exc:
         print("capture.py: %s" % exc, file=sys.stderr)
         return 1

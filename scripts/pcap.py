@@ -48,6 +48,8 @@ share an endpoint with a client of one (useful on a busy loopback).
 
 CLI: python3 scripts/pcap.py FILE [--ports 5001,5002] [--related] [--json]
      [--lenient] [--tshark]
+     (the table ends with the tshark command that decodes FILE with the lab's
+     dissector, scripts/wireshark/filelab.lua: tshark_command(FILE))
 """
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ import argparse
 import bisect
 import json
 import os
+import shlex
 import shutil
 import socket
 import struct
@@ -71,6 +74,7 @@ from transfer import i18n
 __all__ = [
     "PcapError", "Packet", "PcapReader", "analyze", "summarize",
     "tshark_retransmissions", "add_tshark_retransmissions", "format_table", "main",
+    "DISSECTOR", "tshark_command",
 ]
 
 #: Largest captured length accepted for one classic record (libpcap's maximum snaplen).
@@ -838,6 +842,19 @@ def tshark_retransmissions(path, timeout=60.0, tshark=None):
     return counts
 
 
+#: The toolkit's Wireshark dissector (docs/WIRESHARK.md).
+DISSECTOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wireshark", "filelab.lua")
+
+
+def tshark_command(path, dissector=DISSECTOR):
+    """The command line (a string to print) that opens capture *path* in tshark with the
+    lab's dissector; replace tshark by wireshark for the GUI."""
+    argv = ["tshark", "-X", "lua_script:" + os.path.abspath(str(dissector)), "-r", os.path.abspath(str(path))]
+    if os.name == "nt":
+        return subprocess.list2cmdline(argv)
+    return " ".join(shlex.quote(a) for a in argv)
+
+
 def add_tshark_retransmissions(rows, counts):
     """Store tshark's counts as c2s/s2c "tshark_retransmissions" in TCP rows (in place)."""
     for row in rows:
@@ -943,6 +960,7 @@ def main(argv=None) -> int:
             sys.stdout.write("\n")
         else:
             print(format_table(result))
+            print("decode it: %s" % tshark_command(args.file))
     except BrokenPipeError:
         return 0
     return 0

@@ -1,0 +1,1 @@
+"""The Wireshark dissector (filelab.lua) and a tshark-based capture summary (summary.py)."""
