@@ -19,7 +19,8 @@ import threading
 import time
 
 from transfer.cli import run_main
-from transfer.client_app import ask_missing_settings, failure_reason, print_client_summary, run_client
+from transfer.client_app import (ask_missing_settings, failure_reason, print_client_summary, received_path,
+                                 run_client)
 from transfer.config import client_config_from_args, client_parser
 from transfer.deadline import Deadline
 from transfer.errors import ProtocolError, TransferFailed
@@ -28,10 +29,10 @@ from transfer.i18n import N_, _, localize
 from transfer.incoming import IncomingFile
 from transfer.messages import (Busy, Bye, DataHeader, Done, ErrorMessage, FileOffer, Hello, LineReader, Ready,
                                close_quietly, printable, send_message)
-from transfer.paths import received_file_name
 from transfer.prompts import Prompter
 from transfer.records import ConnectionRecord
 from transfer.status import progress_detail
+from transfer.text import host_port
 
 DEFAULT_PORT = 5001
 ZERO_SHA256 = "0" * 64
@@ -89,7 +90,7 @@ class TCPClientSession:
         incoming = None
         rec = self.record
         try:
-            self._state("connecting", "{}:{}".format(self.config.host, self.config.port))
+            self._state("connecting", host_port(self.config.host, self.config.port))
             reader = self._connect_and_hello()
             self.handshake_done.set()
             self._wait_for_go()
@@ -100,7 +101,7 @@ class TCPClientSession:
                                   Deadline(self.config.handshake_timeout + self.config.timeout))
             if header.size != self.offer.size:
                 raise ProtocolError(N_("DATA size {} differs from FILE size {}").format(header.size, self.offer.size))
-            final = os.path.join(self.config.received_dir, received_file_name(rec.client_id, self.clients))
+            final = received_path(self.config, rec.client_id, self.offer)
             incoming = IncomingFile(final, self.offer.size, self.offer.sha256, threaded=self.pipelined)
             self._receive(reader.take_buffered(), incoming)
             self._finish(reader, incoming)
@@ -111,7 +112,8 @@ class TCPClientSession:
             rec.fail(N_("server closed the connection after {:,} of {} bytes").format(
                 rec.bytes, "{:,}".format(self.offer.size) if self.offer else "?") if rec.started else str(exc))
         except ConnectionRefusedError:
-            rec.fail(N_("connection refused by {}:{} (is the server running?)").format(self.config.host, self.config.port))
+            rec.fail(N_("connection refused by {} (is the server running?)").format(
+                host_port(self.config.host, self.config.port)))
         except Exception as exc:  # a bug must not kill the other clients
             rec.fail(failure_reason(exc, rec, self.cancel.is_set()))
         finally:
@@ -134,11 +136,11 @@ class TCPClientSession:
         except socket.gaierror as exc:
             raise TransferFailed(N_("cannot resolve {!r}: {}").format(cfg.host, exc.strerror or exc))
         except socket.timeout:
-            raise TransferFailed(N_("no answer from {}:{} within {:g} s").format(cfg.host, cfg.port, cfg.timeout))
+            raise TransferFailed(N_("no answer from {} within {:g} s").format(host_port(cfg.host, cfg.port), cfg.timeout))
         except ConnectionRefusedError:
             raise
         except OSError as exc:
-            raise TransferFailed(N_("cannot connect to {}:{}: {}").format(cfg.host, cfg.port, exc.strerror or exc))
+            raise TransferFailed(N_("cannot connect to {}: {}").format(host_port(cfg.host, cfg.port), exc.strerror or exc))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.record.set_addresses(self.sock.getsockname(), self.sock.getpeername(), "client")
         self.sock.settimeout(cfg.handshake_timeout)
@@ -281,7 +283,7 @@ def tcp_run_client(config, prompter=None):
     """Run the clients of one test in-process; returns a ClientRunResult."""
     return run_client(config, TCPClientSession, "tcp", "stream",
                       settings={"timeout": config.timeout, "handshake_timeout": config.handshake_timeout,
-                                "server": "{}:{}".format(config.host, config.port)},
+                                "server": host_port(config.host, config.port)},
                       prompter=prompter)
 
 

@@ -31,6 +31,7 @@ from transfer.records import ConnectionRecord
 from transfer.server_app import TestOutcome, run_server_program, wait_for_test
 from transfer.status import progress_detail
 from transfer.testlog import TestLog
+from transfer.text import host_port
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def bind_listener(bind, port, backlog):
         sock.close()
         if getattr(exc, "errno", None) in (98, 48, 10048):
             raise UserError(_("port {} is already in use on {} (choose another with --port)").format(port, bind))
-        raise UserError(_("cannot listen on {}:{}: {}").format(bind, port, exc.strerror or exc))
+        raise UserError(_("cannot listen on {}: {}").format(host_port(bind, port), exc.strerror or exc))
     return sock
 
 
@@ -148,7 +149,7 @@ def _peer_text(peer):
         host, port = peer[0], peer[1]
     except (TypeError, IndexError):
         return str(peer)
-    return "[{}]:{}".format(host, port) if ":" in str(host) else "{}:{}".format(host, port)
+    return host_port(host, port)
 
 
 class _Place:
@@ -306,7 +307,7 @@ class TCPFileServer:
                 return self._accept_failed(test, selector, exc)
             self._backoff = 0.0
             if len(self._pending) >= self.max_pending:
-                self._shed(test, selector, "--max-pending {} connections were waiting for HELLO".format(
+                self._shed(test, selector, N_("--max-pending {} connections were waiting for HELLO").format(
                     self.max_pending))
             try:
                 conn.setblocking(False)
@@ -325,7 +326,7 @@ class TCPFileServer:
         code = getattr(exc, "errno", None)
         test.note("accept_failed", "-", N_("accept failed: {}").format(exc.strerror or exc), warn=True)
         if code in (errno.EMFILE, errno.ENFILE) and self._pending:
-            self._shed(test, selector, "out of file descriptors ({})".format(exc.strerror or exc))
+            self._shed(test, selector, N_("out of file descriptors ({})").format(exc.strerror or exc))
             return True
         self._backoff = min(ACCEPT_BACKOFF_MAX, max(ACCEPT_BACKOFF_MIN, self._backoff * 2))
         self._paused_until = time.monotonic() + self._backoff
@@ -339,7 +340,7 @@ class TCPFileServer:
         victim = min(self._pending.values(), key=lambda p: (p.progress(now), p.accepted))
         test.note("shed", victim.peer_text, N_("dropped before HELLO ({:,} bytes in {:.1f} s): {}").format(
             len(victim.buffer), now - victim.accepted, why))
-        self._refuse(selector, victim, "server busy: too many connections waiting for HELLO")
+        self._refuse(selector, victim, N_("server busy: too many connections waiting for HELLO"))
 
     def _read_pending(self, test, selector, pending):
         try:
@@ -361,7 +362,7 @@ class TCPFileServer:
         end = pending.buffer.find(b"\n", 0, MAX_LINE)
         if end < 0:
             if len(pending.buffer) >= MAX_LINE:
-                self._reject(test, selector, pending, "line longer than {} bytes".format(MAX_LINE))
+                self._reject(test, selector, pending, N_("line longer than {} bytes").format(MAX_LINE))
             return
         try:
             hello = decode(bytes(pending.buffer[:end + 1]), TCP_MESSAGES)
@@ -377,11 +378,11 @@ class TCPFileServer:
         for pending in [p for p in self._pending.values() if p.deadline.expired()]:
             test.note("timeout", pending.peer_text, N_("no HELLO within {:g} s ({:,} bytes received)").format(
                 self.config.hello_timeout, len(pending.buffer)))
-            self._refuse(selector, pending, "no HELLO in time")
+            self._refuse(selector, pending, N_("no HELLO in time"))
 
     def _reject(self, test, selector, pending, reason):
         test.note("protocol_error", pending.peer_text, N_("before HELLO: {}").format(reason))
-        self._refuse(selector, pending, "expected HELLO: {}".format(reason))
+        self._refuse(selector, pending, N_("expected HELLO: {}").format(reason))
 
     def _refuse(self, selector, pending, reason, message=None):
         """Forget a waiting peer: one non-blocking ERROR (or *message*) line, then close."""
@@ -539,7 +540,7 @@ class TCPFileServer:
         except FileChanged as exc:
             rec.fail(N_("not sent: {}").format(exc))
             test.note("file_changed", _row(rec), str(exc), warn=True)
-            send_error_and_close(conn, "the file changed on the server; try again")
+            send_error_and_close(conn, N_("the file changed on the server; try again"))
         except socket.timeout:
             rec.stop_clock()
             rec.fail(N_("client stalled: nothing moved for {:g} s after {:,} bytes").format(self.config.timeout, rec.bytes))

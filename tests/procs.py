@@ -1,7 +1,11 @@
-"""Helpers for the tests (and scripts/loadtest.py) that run the real programs
-as processes: a lab folder in a temporary directory, a server started with
-``--port 0 --port-file F`` and waited for (bounded), clients run with a
-timeout, the JSON-lines logs read back, /proc sampling.
+"""The one helper module of the tests (and scripts/loadtest.py) that run the
+real programs as processes: a lab folder in a temporary directory (``Lab``,
+optionally with one generated file), a server started with ``--port 0
+--port-file F`` and waited for (bounded), clients run with a timeout, the
+JSON-lines logs read back, /proc sampling.
+
+``tests/support.py`` is the old name of part of this module: a thin alias
+kept so tests written against it keep working.  New tests use this module.
 
 Every wait here is bounded in time; nothing listens or connects anywhere
 but 127.0.0.1 unless a caller asks for it.
@@ -23,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from transfer.catalog import generate_file  # noqa: E402
+from transfer.catalog import generate_file, generated_sha256  # noqa: E402
 
 PYTHON = sys.executable
 POSIX = os.name == "posix"
@@ -77,19 +81,43 @@ def child_env():
 
 
 class Lab:
-    """A temporary lab: files/, logs/, recv/ under one folder (removed on close)."""
+    """A temporary lab: files/, logs/, recv/ under one folder (removed on close).
 
-    def __init__(self, prefix="filelab-", root=None):
+    With *size*, files/*name* is a generated file of that many bytes:
+    ``file_name``, ``size`` and ``sha256`` describe it."""
+
+    def __init__(self, prefix="filelab-", root=None, size=None, name="small.txt"):
         self.root = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
         self.files = self.root / "files"
         self.logs = self.root / "logs"
         self.recv = self.root / "recv"
         for folder in (self.files, self.logs, self.recv):
             folder.mkdir()
+        self.file_name = self.size = self.sha256 = None
+        if size is not None:
+            self.make_file(name, size)
+            self.file_name, self.size, self.sha256 = name, size, generated_sha256(size)
+
+    @property
+    def received(self):
+        """The received-files folder (same as ``recv``)."""
+        return self.recv
 
     def make_file(self, name, size):
         """A generated file of *size* bytes in files/; returns its path."""
         return generate_file(self.files / name, size)
+
+    def sidecars(self, protocol, role):
+        """The JSONL logs of one protocol and role, sorted by name (oldest first)."""
+        folder = self.logs / "{}-{}".format(protocol, role)
+        return sorted(folder.glob("*-log.jsonl")) if folder.exists() else []
+
+    def records(self, protocol, role):
+        """All records of all sidecars of a protocol and role, in one list."""
+        out = []
+        for path in self.sidecars(protocol, role):
+            out.extend(read_jsonl(path))
+        return out
 
     def tree(self):
         """Every file under the lab root, relative paths (sorted)."""
@@ -106,7 +134,10 @@ class Lab:
         return [read_jsonl(p) for p in paths]
 
     def close(self):
+        """Remove the whole lab folder."""
         shutil.rmtree(str(self.root), ignore_errors=True)
+
+    cleanup = close
 
     def __enter__(self):
         return self
@@ -159,6 +190,18 @@ class Proc:
     def pid(self):
         return self.popen.pid
 
+    @property
+    def returncode(self):
+        return self.popen.returncode
+
+    def poll(self):
+        return self.popen.poll()
+
+    def kill(self):
+        """SIGKILL (TerminateProcess on Windows) if still running."""
+        if self.popen.poll() is None:
+            self.popen.kill()
+
     def send(self, text):
         """Write *text* to the child's stdin (menu answers)."""
         self.popen.stdin.write(text.encode("ascii"))
@@ -184,6 +227,8 @@ class Proc:
             except ProcessLookupError:
                 pass
 
+    send_signal = signal   # the Popen name
+
     def stop(self, timeout=5.0):
         """End the child (SIGTERM, then SIGKILL) and close its files; exit status."""
         if self.popen.poll() is None:
@@ -203,26 +248,37 @@ class Proc:
         return self.popen.returncode
 
 
-def start_server(lab, protocol="tcp", file=None, clients=None, once=True, extra=(), name="server",
-                 stdin_pipe=False, wait=20.0, quiet=True):
-    """Start ``<protocol>/server.py`` on 127.0.0.1, port 0; wait for its port file.
-
-    Returns (Proc, port).  Raises RuntimeError (after stopping it) if the
-    port does not appear within *wait* seconds.
-    """
-    port_file = lab.root / "{}.port".format(name)
-    if port_file.exists():
-        port_file.unlink()
+def server_argv(lab, protocol="tcp", file=None, clients=None, once=True, extra=(), port_file=None, quiet=True):
+    """argv of ``<protocol>/server.py`` on 127.0.0.1 port 0 with the lab's folders."""
     argv = [PYTHON, program(protocol, "server"), "--bind", "127.0.0.1", "--port", "0",
-            "--port-file", str(port_file), "--no-create", "--files-dir", str(lab.files),
-            "--logs-dir", str(lab.logs)] + (["--quiet"] if quiet else [])
+            "--no-create", "--files-dir", str(lab.files), "--logs-dir", str(lab.logs)]
+    if port_file is not None:
+        argv += ["--port-file", str(port_file)]
+    if quiet:
+        argv.append("--quiet")
     if file is not None:
         argv += ["--file", str(file)]
     if clients is not None:
         argv += ["--clients", str(clients)]
     if once:
         argv.append("--once")
-    argv += list(extra)
+    return argv + list(extra)
+
+
+def start_server(lab, protocol="tcp", file=None, clients=None, once=True, extra=(), name="server",
+                 stdin_pipe=False, wait=20.0, quiet=True):
+    """Start ``<protocol>/server.py`` on 127.0.0.1, port 0; wait for its port file.
+
+    *file* defaults to the lab's generated file.  Returns (Proc, port).
+    Raises RuntimeError (after stopping it) if the port does not appear
+    within *wait* seconds.
+    """
+    port_file = lab.root / "{}.port".format(name)
+    if port_file.exists():
+        port_file.unlink()
+    if file is None:
+        file = getattr(lab, "file_name", None)
+    argv = server_argv(lab, protocol, file, clients, once, extra, port_file, quiet)
     proc = Proc(argv, lab.root, name, stdin_pipe=stdin_pipe)
 
     def port():
@@ -263,6 +319,55 @@ def run_client(lab, protocol, port, clients, extra=(), timeout=120.0, name="clie
     else:
         proc.stop()
     return status, proc.stdout(), proc.stderr()
+
+
+def wait_port_file(path, proc, timeout=20.0):
+    """The port a server wrote to *path* (bounded wait); *proc* a Popen or Proc."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            text = Path(path).read_text()
+        except OSError:
+            text = ""
+        if text.endswith("\n") and text.strip().isdigit():
+            return int(text)
+        if proc.poll() is not None:
+            _code, _out, err = finish(proc, 10)
+            raise AssertionError("server exited early ({}): {}".format(proc.returncode, err))
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("server did not report its port within {} s".format(timeout))
+
+
+def run(argv, timeout=60, stdin_text=None, cwd=None, env=None):
+    """Run a process to completion (bounded); returns CompletedProcess with text output."""
+    return subprocess.run(argv, input=stdin_text, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=timeout, cwd=cwd, env=env)
+
+
+def finish(proc, timeout=60):
+    """Wait for a Proc or a Popen with pipes (bounded); returns (returncode, stdout, stderr)
+    as text.  Raises AssertionError (after killing it) if it runs longer than *timeout* s."""
+    if isinstance(proc, Proc):
+        status = proc.wait(timeout)
+        if status is None:
+            proc.stop()
+            raise AssertionError("{} did not finish within {} s: {}".format(
+                proc.name, timeout, proc.stderr().decode(errors="replace")[-2000:]))
+        proc.stop()
+        return status, proc.stdout().decode(errors="replace"), proc.stderr().decode(errors="replace")
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError("process did not finish within {} s: {}".format(timeout, err.decode(errors="replace")))
+    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def no_traceback(testcase, text):
+    """Assert that *text* holds no Python traceback."""
+    testcase.assertNotIn("Traceback (most recent call last)", text)
 
 
 # -- /proc sampling (Linux) ------------------------------------------------------

@@ -101,11 +101,13 @@ class FaultBase:
         victim.signal(signal.SIGSTOP)
         return victim
 
-    def assert_verified(self, proc, clients=1):
+    def assert_verified(self, proc, clients=1, test_clients=3):
+        """*clients* started by *proc* in a test of *test_clients* (the name's n, as the server announced)."""
         status = proc.wait(120)
         self.assertEqual(status, 0, proc.stderr()[-1500:])
         for k in range(1, clients + 1):
-            self.assertEqual(procs.sha256_of(proc.recv / "Cliente{}-Prueba-{}.txt".format(k, clients)), self.sha)
+            name = "Cliente{}-Prueba-{}.txt".format(k, test_clients)
+            self.assertEqual(procs.sha256_of(proc.recv / name), self.sha)
 
     def server_logs(self):
         return self.lab.logs_of(self.PROTOCOL, "server")

@@ -187,11 +187,12 @@ class HostileTCPServer(unittest.TestCase):
         logging.getLogger("tcp.server").addHandler(self.errors)
         self.addCleanup(logging.getLogger("tcp.server").removeHandler, self.errors)
 
-    def verified(self, result, recv, clients=1):
+    def verified(self, result, recv, clients=1, test_clients=None):
+        """*clients* started by this client run, in a test of *test_clients* (the name's n)."""
         self.assertTrue(result.ok, [r.reason for r in result.records])
         for k in range(1, clients + 1):
-            self.assertEqual(procs.sha256_of(os.path.join(str(recv), "Cliente{}-Prueba-{}.txt".format(k, clients))),
-                             self.sha)
+            name = "Cliente{}-Prueba-{}.txt".format(k, test_clients or clients)
+            self.assertEqual(procs.sha256_of(os.path.join(str(recv), name)), self.sha)
 
     def events(self):
         found = []
@@ -249,7 +250,7 @@ class HostileTCPServer(unittest.TestCase):
         self.assertEqual(server.errors, [])
         for k in range(3):
             self.assertEqual(len(results[k]), 1)
-            self.verified(results[k][0], recv[k])
+            self.verified(results[k][0], recv[k], test_clients=(2, 2, 1)[k])
         self.assertTrue(all(outcome.ok for outcome in server.outcomes))
         handled = sum(stats.values())
         self.assertEqual(handled, FLOOD_CONNECTIONS, stats)
@@ -304,8 +305,8 @@ class HostileTCPServer(unittest.TestCase):
         finally:
             for sock in idle:
                 sock.close()
-        self.verified(results[0][0], recv[0])
-        self.verified(results[1][0], recv[1])
+        self.verified(results[0][0], recv[0], test_clients=2)
+        self.verified(results[1][0], recv[1], test_clients=2)
         timeouts = [e for e in self.events() if e["kind"] == "timeout"]
         self.assertEqual(self.event_totals("timeout"), IDLE_CONNECTIONS)
         self.assertEqual(len(timeouts), EVENT_LINES_PER_KIND)  # the rest only counted

@@ -16,7 +16,7 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
-from tests import support
+from tests import procs
 from tcp import client as tcp_client
 from tcp.client import tcp_run_client
 from tcp.server import TCPFileServer
@@ -185,7 +185,7 @@ class InProcessTransfers(unittest.TestCase):
     """Server and clients in this process; both receive modes; no sleep polling."""
 
     def setUp(self):
-        self.lab = support.LabDirs(size=3 * 1024 * 1024 + 4321)
+        self.lab = procs.Lab(prefix="ftlab-test-", size=3 * 1024 * 1024 + 4321)
         self.addCleanup(self.lab.cleanup)
         self.entry = catalog.list_files(self.lab.files)[0]
 
@@ -216,7 +216,7 @@ class InProcessTransfers(unittest.TestCase):
         self.assertTrue(result.ok, [r.reason for r in result.records])
         self.assertTrue(served.ok, [r.reason for r in served.records])
         for rec in result.records:
-            self.assertEqual(support.sha256_of(rec.saved_as), self.lab.sha256)
+            self.assertEqual(procs.sha256_of(rec.saved_as), self.lab.sha256)
 
     def test_inline_clients(self):
         self.check(3, "inline")
@@ -299,7 +299,7 @@ class BaselineToolsTests(unittest.TestCase):
 
     def test_reference_receiver_moves_and_hashes_every_copy(self):
         from scripts import baselines
-        lab = support.LabDirs(size=1024 * 1024 + 777)
+        lab = procs.Lab(prefix="ftlab-test-", size=1024 * 1024 + 777)
         self.addCleanup(lab.cleanup)
         result = baselines.run_reference(lab.files / lab.file_name, 2, lab.root)
         self.assertEqual(result["received"], 2)
@@ -350,7 +350,7 @@ class SettingsTests(unittest.TestCase):
     def test_client_start_imports_no_dataclasses_logging_or_datetime(self):
         code = ("import sys, tcp.client; print(' '.join(sorted(m for m in ('dataclasses', 'typing', 'logging', "
                 "'datetime', 'tempfile', 'scripts') if m in sys.modules)))")
-        done = subprocess.run([sys.executable, "-S", "-c", code], cwd=str(support.PROJECT_ROOT),
+        done = subprocess.run([sys.executable, "-S", "-c", code], cwd=str(procs.ROOT),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertEqual(done.stdout.strip(), "")

@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from tests import support
+from tests import procs
 from transfer.config import ClientConfig, ServerConfig
 from transfer.catalog import list_files
 from transfer.messages import TCP_MESSAGES, LineReader, decode, send_message, FileOffer, DataHeader
@@ -24,22 +24,22 @@ class EndToEndProcesses(unittest.TestCase):
     """The real tcp/server.py and tcp/client.py, unattended, 25 clients."""
 
     def setUp(self):
-        self.lab = support.LabDirs(size=2 * 1024 * 1024 + 12345)
+        self.lab = procs.Lab(prefix="ftlab-test-", size=2 * 1024 * 1024 + 12345)
 
     def tearDown(self):
         self.lab.cleanup()
 
     def test_25_clients_receive_verify_and_log(self):
-        server, port = support.start_server(self.lab, clients=25)
-        client = support.run(support.client_argv(self.lab, port, clients=25), timeout=120)
-        code, out, err = support.finish(server, 60)
+        server, port = procs.start_server(self.lab, "tcp", clients=25, quiet=False)
+        client = procs.run(procs.client_argv(self.lab, "tcp", port, 25), timeout=120)
+        code, out, err = procs.finish(server, 60)
         self.assertEqual(client.returncode, 0, client.stdout + client.stderr)
         self.assertEqual(code, 0, out + err)
-        support.no_traceback(self, client.stderr + err)
+        procs.no_traceback(self, client.stderr + err)
         names = sorted(os.listdir(str(self.lab.received)))
         self.assertEqual(names, sorted("Cliente{}-Prueba-25.txt".format(k) for k in range(1, 26)))
         for name in names:
-            self.assertEqual(support.sha256_of(self.lab.received / name), self.lab.sha256)
+            self.assertEqual(procs.sha256_of(self.lab.received / name), self.lab.sha256)
         self.assertIn("25 of 25 verified", client.stdout)
         self.assertIn("log:", client.stdout)
         # both logs and their machine-readable records
@@ -87,7 +87,7 @@ class InProcess(unittest.TestCase):
     """Faults driven against the in-process server core (port 0, 127.0.0.1)."""
 
     def setUp(self):
-        self.lab = support.LabDirs(size=24 * 1024 * 1024)
+        self.lab = procs.Lab(prefix="ftlab-test-", size=24 * 1024 * 1024)
         self.entry = list_files(self.lab.files)[0]
 
     def tearDown(self):
@@ -245,13 +245,13 @@ class CommandLineFaults(unittest.TestCase):
     """Bad input and environment problems at the CLI: one line, non-zero exit, no traceback."""
 
     def setUp(self):
-        self.lab = support.LabDirs(size=64 * 1024)
+        self.lab = procs.Lab(prefix="ftlab-test-", size=64 * 1024)
 
     def tearDown(self):
         self.lab.cleanup()
 
     def server_argv(self, *extra):
-        return [support.PYTHON, str(PROJECT_ROOT / "tcp" / "server.py"), "--bind", "127.0.0.1",
+        return [procs.PYTHON, str(PROJECT_ROOT / "tcp" / "server.py"), "--bind", "127.0.0.1",
                 "--files-dir", str(self.lab.files), "--logs-dir", str(self.lab.logs), "--no-create"] + list(extra)
 
     def test_unreachable_server(self):
@@ -259,9 +259,9 @@ class CommandLineFaults(unittest.TestCase):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
         probe.close()  # nothing listens there now
-        done = support.run(support.client_argv(self.lab, port, clients=3), timeout=60)
+        done = procs.run(procs.client_argv(self.lab, "tcp", port, 3), timeout=60)
         self.assertEqual(done.returncode, 1)
-        support.no_traceback(self, done.stdout + done.stderr)
+        procs.no_traceback(self, done.stdout + done.stderr)
         self.assertEqual(done.stdout.count("connection refused"), 3)
         self.assertIn("0 of 3 verified", done.stdout)
 
@@ -270,53 +270,53 @@ class CommandLineFaults(unittest.TestCase):
         holder.bind(("127.0.0.1", 0))
         holder.listen(1)
         self.addCleanup(holder.close)
-        done = support.run(self.server_argv("--port", str(holder.getsockname()[1]), "--file", "1",
+        done = procs.run(self.server_argv("--port", str(holder.getsockname()[1]), "--file", "1",
                                             "--clients", "1", "--once"), timeout=30)
         self.assertEqual(done.returncode, 2)
         self.assertIn("already in use", done.stderr)
         self.assertEqual(len(done.stderr.strip().splitlines()), 1, done.stderr)
 
     def test_missing_files_folder_and_bad_file(self):
-        done = support.run(self.server_argv("--files-dir", str(self.lab.root / "nope"), "--port", "0", "--once"))
+        done = procs.run(self.server_argv("--files-dir", str(self.lab.root / "nope"), "--port", "0", "--once"))
         self.assertEqual(done.returncode, 2)
         self.assertIn("does not exist", done.stderr)
-        done = support.run(self.server_argv("--port", "0", "--file", "../etc/passwd", "--clients", "1", "--once"))
+        done = procs.run(self.server_argv("--port", "0", "--file", "../etc/passwd", "--clients", "1", "--once"))
         self.assertEqual(done.returncode, 2)
         self.assertIn("no file", done.stderr)
         for bad in (["--clients", "0"], ["--port", "70000"], ["--clients", "30"]):
-            done = support.run(self.server_argv("--port", "0", "--file", "1", "--once", *bad))
+            done = procs.run(self.server_argv("--port", "0", "--file", "1", "--once", *bad))
             self.assertEqual(done.returncode, 2, bad)
-            support.no_traceback(self, done.stderr)
+            procs.no_traceback(self, done.stderr)
 
     def test_prompts_reask_and_end_of_input_exits_cleanly(self):
         # the menu gets a bad answer, then a good one, the count a bad one, then input ends
-        done = support.run(self.server_argv("--port", "0"), stdin_text="9\nsmall.txt\nmany\n", timeout=30)
-        support.no_traceback(self, done.stdout + done.stderr)
+        done = procs.run(self.server_argv("--port", "0"), stdin_text="9\nsmall.txt\nmany\n", timeout=30)
+        procs.no_traceback(self, done.stdout + done.stderr)
         self.assertEqual(done.returncode, 0)
         self.assertIn("no file '9'", done.stdout)
         self.assertIn("please type a whole number", done.stdout)
         self.assertIn("input ended", done.stderr)
-        client = support.run([support.PYTHON, str(PROJECT_ROOT / "tcp" / "client.py"), "--logs-dir",
+        client = procs.run([procs.PYTHON, str(PROJECT_ROOT / "tcp" / "client.py"), "--logs-dir",
                               str(self.lab.logs)], stdin_text="\nxyz\n", timeout=30)
-        support.no_traceback(self, client.stdout + client.stderr)
+        procs.no_traceback(self, client.stdout + client.stderr)
         self.assertEqual(client.returncode, 1)
         self.assertIn("please type a whole number", client.stdout)
 
     @unittest.skipUnless(hasattr(signal, "SIGINT") and os.name == "posix", "needs POSIX signals")
     def test_ctrl_c_on_both_sides_writes_the_logs(self):
-        server, port = support.start_server(self.lab, clients=2)
-        client = subprocess.Popen(support.client_argv(self.lab, port, clients=1), stdout=subprocess.PIPE,
+        server, port = procs.start_server(self.lab, "tcp", clients=2, quiet=False)
+        client = subprocess.Popen(procs.client_argv(self.lab, "tcp", port, 1), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE)
         _wait_for(lambda: self.lab.sidecars("tcp", "client"), 20)
         time.sleep(0.5)  # the client is connected and waits for the second client of the test
         client.send_signal(signal.SIGINT)
-        code, out, err = support.finish(client, 30)
+        code, out, err = procs.finish(client, 30)
         self.assertEqual(code, 130, err)
-        support.no_traceback(self, out + err)
+        procs.no_traceback(self, out + err)
         server.send_signal(signal.SIGINT)
-        code, out, err = support.finish(server, 30)
+        code, out, err = procs.finish(server, 30)
         self.assertEqual(code, 130, err)
-        support.no_traceback(self, out + err)
+        procs.no_traceback(self, out + err)
         for role in ("client", "server"):
             summary = self.lab.records("tcp", role)[-1]
             self.assertEqual(summary["record"], "summary", role)
@@ -332,23 +332,23 @@ class CommandLineFaults(unittest.TestCase):
         if mounted.returncode != 0:
             self.skipTest("cannot mount a tmpfs here: " + mounted.stderr.decode(errors="replace").strip())
         self.addCleanup(subprocess.run, ["umount", "-l", str(small)])
-        lab = support.LabDirs(size=2 * 1024 * 1024)
+        lab = procs.Lab(prefix="ftlab-test-", size=2 * 1024 * 1024)
         self.addCleanup(lab.cleanup)
         # two client processes share a 3 MiB disk: each one's free-space check (2 MiB) passes
         # before READY, then the disk fills while they receive
-        server, port = support.start_server(lab, clients=2)
-        argv = support.client_argv(lab, port, clients=1)
+        server, port = procs.start_server(lab, "tcp", clients=2, quiet=False)
+        argv = procs.client_argv(lab, "tcp", port, 1)
         argv[argv.index("--received-dir") + 1] = str(small)
         runs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
-        done = [support.finish(proc, 60) for proc in runs]
-        support.finish(server, 30)
+        done = [procs.finish(proc, 60) for proc in runs]
+        procs.finish(server, 30)
         self.assertIn(1, [status for status, _, _ in done])
         self.assertTrue(any("disk full" in out for status, out, _ in done if status == 1), done)
         for _status, out, err in done:
-            support.no_traceback(self, out + err)
+            procs.no_traceback(self, out + err)
         for name in os.listdir(str(small)):   # only a verified file, never a partial one
             self.assertFalse(name.endswith(".part"), name)
-            self.assertEqual(support.sha256_of(small / name), lab.sha256)
+            self.assertEqual(procs.sha256_of(small / name), lab.sha256)
 
 
 def _wait_for(condition, timeout):

@@ -141,14 +141,17 @@ class ServerLab(unittest.TestCase):
         self.addCleanup(proc.stop)
         return proc, port
 
-    def clients_verify(self, port, clients, timeout=60, name="client"):
+    def clients_verify(self, port, clients, timeout=60, name="client", test_clients=None):
+        """*clients* in one client run, of a test of *test_clients* (default the same): the
+        received name's n is the server's count (Cliente<k>-Prueba-<n>)."""
         recv = self.lab.root / "recv-{}".format(name)
         status, out, err = procs.run_client(self.lab, "tcp", port, clients, recv=recv, name=name,
                                             extra=["--timeout", "10", "--handshake-timeout", "30"],
                                             timeout=timeout)
         self.assertEqual(status, 0, (out[-600:], err[-600:]))
         for k in range(1, clients + 1):
-            self.assertEqual(procs.sha256_of(recv / "Cliente{}-Prueba-{}.txt".format(k, clients)), self.sha)
+            name = "Cliente{}-Prueba-{}.txt".format(k, test_clients or clients)
+            self.assertEqual(procs.sha256_of(recv / name), self.sha)
 
     def assert_no_traceback(self, proc):
         err = proc.stderr()
@@ -337,7 +340,7 @@ class Ceilings(ServerLab):
                                    extra=["--timeout", "10", "--handshake-timeout", "30"])
         self.addCleanup(first.stop)
         time.sleep(1.0)
-        self.clients_verify(port, 1, timeout=40)
+        self.clients_verify(port, 1, timeout=40, test_clients=2)
         self.assertEqual(first.wait(30), 0, first.stdout()[-600:])
         self.assertEqual(server.wait(30), 0)
         self.assert_no_traceback(server)

@@ -325,7 +325,14 @@ class PingWhileIdle(UDPHarness, unittest.TestCase):
         self.assertIn("3 sent, 3 received, 0.0% loss", text)
         self.assertIn("rtt min/avg/max", text)
         self.assertEqual(server.pings, 3)
-        self.assertIn("ping from 127.0.0.1:", server.out.getvalue())
+        # between tests: nothing printed (the menu prompt stays intact), all in the between-tests log
+        self.assertNotIn("ping from", server.out.getvalue())
+        logged = lambda: server.side.path is not None and server.side.path.read_text().count("ping from 127.0.0.1:")  # noqa
+        deadline = time.monotonic() + 5  # the line is written just after the PONG went out
+        while logged() != 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(logged(), 3)
+        self.assertIn("between tests: 3 ping", server.side.summary())
 
     def test_pong_is_the_same_seq(self):
         server = UDPFileServer(ServerConfig(bind="127.0.0.1", port=0, files_dir=str(self.files),

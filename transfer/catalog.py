@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 from transfer.errors import UserError
-from transfer.i18n import _
+from transfer.paths import display_path
 from transfer.units import format_size  # noqa: F401 (re-exported: catalog.format_size)
+from transfer.i18n import N_, _
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -118,6 +119,7 @@ def generated_sha256(size):
 
 
 def _progress_line(name, stream):
+    """*name*: the file as shown (transfer.paths.display_path)."""
     state = {"last": -1.0}
     interactive = hasattr(stream, "isatty") and stream.isatty()
 
@@ -126,12 +128,12 @@ def _progress_line(name, stream):
         if interactive:
             if percent - state["last"] >= 1 or done == total:
                 state["last"] = percent
-                stream.write(_("\rcreating files/{}: {:5.1f}%").format(name, percent))
+                stream.write(_("\rcreating {}: {:5.1f}%").format(name, percent))
                 if done == total:
                     stream.write("\n")
                 stream.flush()
         elif done == total:
-            stream.write(_("created files/{} ({:,} bytes)\n").format(name, total))
+            stream.write(_("created {} ({:,} bytes)\n").format(name, total))
             stream.flush()
     return show
 
@@ -153,7 +155,7 @@ def ensure_standard_files(files_dir, stream=None, names=None):
         path = files_dir / name
         if path.is_file() and path.stat().st_size == size:
             continue
-        progress = _progress_line(name, stream) if stream is not None else None
+        progress = _progress_line(display_path(path), stream) if stream is not None else None
         started = time.perf_counter()
         try:
             generate_file(path, size, progress)
@@ -199,22 +201,22 @@ class FileEntry:
         else:  # pragma: no cover - Windows: no O_NOFOLLOW; refuse a link seen just before
             try:
                 if stat_module.S_ISLNK(os.lstat(path).st_mode):
-                    raise FileChanged("{} is now a symbolic link".format(self.name))
+                    raise FileChanged(N_("{} is now a symbolic link").format(self.name))
             except FileNotFoundError:
-                raise FileChanged("{} is gone".format(self.name))
+                raise FileChanged(N_("{} is gone").format(self.name))
         try:
             fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))  # a FIFO swapped in must not block
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise FileChanged("{} is now a symbolic link".format(self.name))
-            raise FileChanged("{} cannot be opened: {}".format(self.name, exc.strerror or exc))
+                raise FileChanged(N_("{} is now a symbolic link").format(self.name))
+            raise FileChanged(N_("{} cannot be opened: {}").format(self.name, exc.strerror or exc))
         try:
             opened = os.fstat(fd)
             if not stat_module.S_ISREG(opened.st_mode):
-                raise FileChanged("{} is no longer a regular file".format(self.name))
+                raise FileChanged(N_("{} is no longer a regular file").format(self.name))
             same = (opened.st_dev, opened.st_ino) == self._identity or not all(self._identity)
             if not same or opened.st_size != self.size:
-                raise FileChanged("{} was replaced or changed since it was listed".format(self.name))
+                raise FileChanged(N_("{} was replaced or changed since it was listed").format(self.name))
             if hasattr(os, "O_NONBLOCK") and hasattr(os, "set_blocking"):
                 os.set_blocking(fd, True)
             return os.fdopen(fd, "rb")

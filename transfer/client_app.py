@@ -18,12 +18,13 @@ import time
 from transfer.cli import EXIT_FAILED, EXIT_OK
 from transfer.diskspace import free_space_problem
 from transfer.errors import ProtocolError, TransferFailed
-from transfer.i18n import N_, _, localize
-from transfer.text import display
+from transfer.paths import disk_usage, human_size, received_file_name, received_files
 from transfer.prompts import Prompter
 from transfer.status import StatusBoard
-from transfer.tables import summary_table
+from transfer.tables import BUSY_PREFIX, is_busy, summary_table  # noqa: F401 (BUSY_PREFIX for callers)
 from transfer.testlog import TestLog
+from transfer.text import display, host_port
+from transfer.i18n import N_, _, localize
 
 
 class ClientRunResult:
@@ -42,6 +43,16 @@ class ClientRunResult:
         if self.interrupted:
             return 130
         return EXIT_OK if self.ok else EXIT_FAILED
+
+
+def received_path(config, client_id, offer):
+    """Where client *client_id* keeps the file of *offer*:
+    ``<received_dir>/Cliente<k>-Prueba-<n>.txt``, k the client's own number (unique
+    and stable within a run: the same as its row and log record), n the test's
+    client count as the server announced it in FILE (not how many clients this
+    program started: a 5-client test gives ``Cliente8-Prueba-5.txt`` to a
+    client started as number 8 of 8)."""
+    return os.path.join(config.received_dir, received_file_name(client_id, offer.clients))
 
 
 def failure_reason(exc, rec, cancelled):
@@ -77,7 +88,8 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
     re-raises nothing: the result says ``interrupted``.
     """
     clients = config.clients
-    board = StatusBoard(_("{} client - {} client(s) to {}:{}").format(protocol.upper(), clients, config.host, config.port),
+    board = StatusBoard(_("{} client - {} client(s) to {}").format(protocol.upper(), clients,
+                                                                 host_port(config.host, config.port)),
                         quiet=config.quiet)
     log = TestLog(config.logs_dir, protocol, "client")
     go = threading.Event()
@@ -93,6 +105,8 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
             thread.start()
         _wait_events([s.handshake_done for s in sessions], config.handshake_timeout + 5)
         offer = next((s.offer for s in sessions if s.offer is not None), None)
+        if offer is not None:
+            settings = dict(settings or {}, test_clients=offer.clients)
         log.begin(mode, offer.name if offer else None, offer.size if offer else None,
                   offer.sha256 if offer else None, clients, settings)
         connected = sum(1 for s in sessions if s.offer is not None)
@@ -132,6 +146,8 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
                 session.record.fail(N_("interrupted") if interrupted else N_("did not finish"))
             if refusal and not session.record.ok:
                 session.record.reason = refusal
+            if is_busy(session.record):
+                session.record.extra["busy"] = True
             log.add_connection(session.record)
         log.close(interrupted=interrupted)
     records = [s.record for s in sessions]
@@ -186,8 +202,15 @@ def print_client_summary(result, extra_columns=(), out=None):
     saved = [r.saved_as for r in result.records if r.saved_as]
     partial = [r.partial_as for r in result.records if r.partial_as]
     if saved:
-        out.write(_("received files: {} in {}\n").format(len(saved), os.path.dirname(saved[0])))
-    failed = [r for r in result.records if not r.ok]
+        folder = os.path.dirname(saved[0])
+        count, total = disk_usage(received_files(folder))
+        out.write(_("received files: {} in {} (the folder now holds {} received file(s), {}; "
+                  "scripts/clean.py deletes them)\n").format(len(saved), folder, count, human_size(total)))
+    busy = [r for r in result.records if is_busy(r)]
+    failed = [r for r in result.records if not r.ok and not is_busy(r)]
+    if busy:
+        out.write(_("{} client(s) turned away with BUSY (the test was full or already running): {}\n").format(
+            len(busy), ", ".join(str(r.client_id) for r in busy)))
     if failed:
         out.write(_("{} failed transfer(s): {}\n").format(
             len(failed), _("partial data kept as .part files") if partial else _("no file was left under a final name")))

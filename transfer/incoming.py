@@ -21,6 +21,7 @@ from pathlib import Path
 from transfer.errors import TransferFailed
 from transfer.hashing import BackgroundHasher, BackgroundWorker, InlineHasher
 from transfer.i18n import N_
+from transfer.paths import replace_file
 
 READ_BACK = 1024 * 1024
 
@@ -28,8 +29,8 @@ READ_BACK = 1024 * 1024
 def describe_os_error(exc):
     """A one-line reason for an OSError while writing (disk full gets its name)."""
     if getattr(exc, "errno", None) == errno.ENOSPC:
-        return "disk full while writing the received file"
-    return "cannot write the received file: {}".format(exc.strerror or exc)
+        return N_("disk full while writing the received file")
+    return N_("cannot write the received file: {}").format(exc.strerror or exc)
 
 
 _TEMP_FLAGS = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
@@ -211,7 +212,7 @@ class IncomingFile:
             raise TransferFailed(N_("SHA-256 mismatch: expected {}..., received {}...").format(
                 (self.expected_sha256 or "?")[:16], received[:16]))
         try:
-            os.replace(str(self.temp_path), str(self.final_path))
+            replace_file(self.temp_path, self.final_path)  # retried on Windows (antivirus)
         except OSError as exc:
             raise TransferFailed(N_("cannot rename the received file: {}").format(exc.strerror or exc))
         return received

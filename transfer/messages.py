@@ -14,6 +14,7 @@ import urllib.parse
 
 from transfer.errors import ProtocolError
 from transfer.i18n import N_
+from transfer.text import quoted
 
 MAX_LINE = 1024
 
@@ -38,11 +39,9 @@ def unquote(value):
 
 
 def printable(text, limit=200):
-    """*text* safe to print or log: repr() escapes control and terminal characters."""
-    text = str(text)
-    if len(text) > limit:
-        text = text[:limit] + "..."
-    return repr(text)
+    """*text* safe to print or log, between single quotes: control and terminal
+    characters escaped, ordinary text and quotes unchanged (transfer.text.quoted)."""
+    return quoted(text, limit)
 
 
 # --- field kinds -------------------------------------------------------------

@@ -4,6 +4,8 @@ import socket
 import struct
 import sys
 
+from transfer.text import host_port
+
 
 def _linux_ipv4_addresses():
     import fcntl  # Unix only; the caller falls back elsewhere
@@ -49,8 +51,6 @@ def local_ipv4_addresses():
 def listening_addresses(bind_address, port):
     """The 'ip:port' strings a person can use to reach a server bound to *bind_address*."""
     if bind_address in ("", "0.0.0.0"):
-        return ["{}:{} ({})".format(addr, port, name) if name else "{}:{}".format(addr, port)
+        return ["{} ({})".format(host_port(addr, port), name) if name else host_port(addr, port)
                 for name, addr in local_ipv4_addresses()]
-    if ":" in bind_address:
-        return ["[{}]:{}".format(bind_address, port)]
-    return ["{}:{}".format(bind_address, port)]
+    return [host_port(bind_address, port)]

@@ -4,6 +4,8 @@ Field names and meanings are the machine-readable log's (README.md, "Logs")."""
 
 import time
 
+from transfer.text import host_port
+
 
 class ConnectionRecord:
     """What happened on one connection of a test (either side).
@@ -102,11 +104,7 @@ class ConnectionRecord:
 
 
 def _address(ip, port):
-    if ip is None:
-        return "?"
-    if ":" in str(ip):
-        return "[{}]:{}".format(ip, port)
-    return "{}:{}".format(ip, port)
+    return host_port(ip, port)
 
 
 def aggregate(records):

@@ -18,9 +18,57 @@ STATE_WORDS = (N_("connecting"), N_("connected"), N_("ready"), N_("receiving"), 
                N_("verified"), N_("failed"), N_("left"), N_("busy"), N_("interrupted"), N_("finishing"))
 
 
-def _enable_windows_ansi():
-    if os.name == "nt":  # pragma: no cover - Windows only
-        os.system("")  # turns on VT100 escape handling in the Windows 10 console
+ENABLE_VIRTUAL_TERMINAL_PROCESSING = 0x0004
+STD_OUTPUT_HANDLE, STD_ERROR_HANDLE = -11, -12
+
+
+class _WindowsConsole:  # pragma: no cover - Windows only
+    """GetConsoleMode/SetConsoleMode through ctypes (kernel32)."""
+
+    def __init__(self):
+        import ctypes
+        from ctypes import wintypes
+        self._ctypes, self._wintypes = ctypes, wintypes
+        self._kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        self._kernel32.GetStdHandle.restype = wintypes.HANDLE
+        self._kernel32.GetStdHandle.argtypes = (wintypes.DWORD,)
+        self._kernel32.GetConsoleMode.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+        self._kernel32.SetConsoleMode.argtypes = (wintypes.HANDLE, wintypes.DWORD)
+
+    def handle(self, which):
+        return self._kernel32.GetStdHandle(which)
+
+    def get_mode(self, handle):
+        mode = self._wintypes.DWORD()
+        if not self._kernel32.GetConsoleMode(handle, self._ctypes.byref(mode)):
+            return None
+        return mode.value
+
+    def set_mode(self, handle, mode):
+        return bool(self._kernel32.SetConsoleMode(handle, mode))
+
+
+def enable_vt_mode(stream=None, windows=None, console=None):
+    """True when *stream* (default stderr) understands the escape sequences
+    that redraw the table in place.  Elsewhere than Windows: always.  On
+    Windows, VT processing is switched on for the console (Windows 10 1511 and
+    later); where the console refuses (older Windows, a redirected handle) the
+    answer is False and the caller prints plain lines instead."""
+    if windows is None:
+        windows = os.name == "nt"
+    if not windows:
+        return True
+    try:
+        console = console or _WindowsConsole()
+        handle = console.handle(STD_OUTPUT_HANDLE if stream is sys.stdout else STD_ERROR_HANDLE)
+        mode = console.get_mode(handle)
+        if mode is None:
+            return False
+        if mode & ENABLE_VIRTUAL_TERMINAL_PROCESSING:
+            return True
+        return console.set_mode(handle, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING)
+    except (ImportError, AttributeError, OSError, ValueError):
+        return False
 
 
 class StatusBoard:
@@ -32,7 +80,7 @@ class StatusBoard:
         self.quiet = quiet
         if interactive is None:
             interactive = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.interactive = interactive and not quiet
+        self.interactive = interactive and not quiet and enable_vt_mode(self.stream)
         self._rows = {}
         self._order = []
         self._lock = threading.Lock()
@@ -40,8 +88,6 @@ class StatusBoard:
         self._stop = threading.Event()
         self._thread = None
         self._refresh = refresh
-        if self.interactive:
-            _enable_windows_ansi()
 
     def start(self):
         """Begin redrawing (terminal only)."""

@@ -1,9 +1,16 @@
 """Plain-text summary tables printed at the end of a test."""
 
-from transfer.i18n import _, digits, localize, number
-from transfer.messages import printable
 from transfer.records import aggregate
+from transfer.text import display
 from transfer.units import format_ms, format_rate
+from transfer.i18n import _, digits, localize, number
+
+BUSY_PREFIX = "server is busy"   # how a client's reason starts when the server answered BUSY
+
+
+def is_busy(record):
+    """True for a client record the server turned away with BUSY (it never joined the test)."""
+    return bool(record.extra.get("busy")) or (not record.ok and (record.reason or "").startswith(BUSY_PREFIX))
 
 
 def render_table(headers, rows):
@@ -34,13 +41,20 @@ def summary_table(records, extra_columns=()):
     rows = []
     ordered = sorted(records, key=lambda r: (r.client_id is None, r.client_id or 0, r.client_port or 0))
     for rec in ordered:
-        result = _("verified") if rec.ok else _("FAILED: ") + printable(localize(rec.reason or "unknown"), 60)[1:-1]
+        if rec.ok:
+            result = _("verified")
+        elif is_busy(rec):  # the server's own words: "this test already has its 5 client(s)"
+            said = (rec.reason or "")[len(BUSY_PREFIX):].lstrip(": ").strip("'")
+            result = _("BUSY: ") + display(localize(said) if said else _("not in this test"), 60)
+        else:
+            result = _("FAILED: ") + display(localize(rec.reason or "unknown"), 60)
         row = [rec.client_id if rec.client_id is not None else "?", rec.client_address, result,
                number(rec.bytes), format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)]
         row.extend(digits(fn(rec)) for _h, fn in extra_columns)  # numbers in the language's style
         rows.append(row)
     total, rate = aggregate(records)
     verified = sum(1 for r in records if r.ok)
-    footer = _("{} of {} verified; {:,} bytes in all; aggregate {}").format(
-        verified, len(records), total, format_rate(rate))
+    busy = sum(1 for r in records if is_busy(r))
+    footer = _("{} of {} verified{}; {:,} bytes in all; aggregate {}").format(
+        verified, len(records), _("; {} turned away with BUSY").format(busy) if busy else "", total, format_rate(rate))
     return render_table(headers, rows) + "\n" + footer

@@ -20,15 +20,16 @@ import threading
 import time
 
 from transfer.cli import run_main
-from transfer.client_app import ask_missing_settings, failure_reason, print_client_summary, run_client
+from transfer.client_app import (ask_missing_settings, failure_reason, print_client_summary, received_path,
+                                 run_client)
 from transfer.config import client_config_from_args, client_parser, positive_int, seconds
 from transfer.errors import ProtocolError, TransferFailed
 from transfer.incoming import IncomingFile
 from transfer.messages import Busy, ErrorMessage, printable
-from transfer.paths import received_file_name
 from transfer.prompts import Prompter
 from transfer.records import ConnectionRecord
 from transfer.status import progress_detail
+from transfer.text import host_port
 from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MAX_SEQ,  # noqa: F401
                          NACK_RANGES_BUDGET, VERSION, End, Nack, Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello,
                          UdpReady, Wait, address_text, chunk_count, decode_control, format_ranges, ignore_connreset,
@@ -128,11 +129,11 @@ class UDPClientSession:
         rec = self.record
         incoming = None
         try:
-            self._state("connecting", "{}:{}".format(self.config.host, self.config.port))
+            self._state("connecting", host_port(self.config.host, self.config.port))
             self._open_and_hello()
             self.handshake_done.set()
             self._wait_for_go()
-            final = os.path.join(self.config.received_dir, received_file_name(rec.client_id, self.clients))
+            final = received_path(self.config, rec.client_id, self.offer)
             worker, hasher = receive_threads(self.config, self.clients)
             incoming = IncomingFile(final, self.offer.size, self.offer.sha256, threaded=hasher)
             # buffers are allocated before READY: at 700 MB/s the socket buffer fills in about 10 ms
@@ -519,7 +520,7 @@ def udp_run_client(config, prompter=None):
     return run_client(config, UDPClientSession, "udp", mode,
                       settings={"timeout": config.timeout, "handshake_timeout": config.handshake_timeout,
                                 "idle_timeout": config.idle_timeout or DEFAULT_IDLE_TIMEOUT, "reliable":
-                                config.reliable, "server": "{}:{}".format(config.host, config.port)},
+                                config.reliable, "server": host_port(config.host, config.port)},
                       prompter=prompter)
 
 

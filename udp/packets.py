@@ -21,6 +21,7 @@ from transfer.errors import ProtocolError
 from transfer.i18n import N_
 from transfer.messages import (MAX_LINE, Busy, ErrorMessage, Field, FileOffer, FlagField, Hello, HexField,
                                IntField, Message, TextField, build_registry, decode)
+from transfer.text import host_port
 
 DATA_TYPE = 0xD1
 VERSION = 1
@@ -264,8 +265,7 @@ def send_control(sock, message, address):
 
 def address_text(address):
     """('1.2.3.4', 5) -> '1.2.3.4:5'; IPv6 in brackets: '[::1]:5'."""
-    host, port = address[0], address[1]
-    return "[{}]:{}".format(host, port) if ":" in str(host) else "{}:{}".format(host, port)
+    return host_port(address[0], address[1])
 
 
 BIG_BUFFER = 64 * 1024 * 1024

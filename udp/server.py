@@ -39,8 +39,10 @@ from transfer.i18n import N_, _, localize
 from transfer.messages import Busy, ErrorMessage, printable
 from transfer.records import ConnectionRecord
 from transfer.server_app import TestOutcome, run_server_program, wait_for_test
+from transfer.sidelog import SideLines
 from transfer.status import progress_detail
 from transfer.testlog import TestLog
+from transfer.text import host_port
 from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MIN_DATAGRAM, VERSION, End, Nack,  # noqa: F401
                          Ping, Pong, Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait,
                          address_text, chunk_count, decode_control, ignore_connreset, is_data, raise_buffers)
@@ -138,7 +140,7 @@ def bind_udp(bind, port, shared=False):
         sock.close()
         if getattr(exc, "errno", None) in (98, 48, 10048):
             raise UserError(_("UDP port {} is already in use on {} (choose another with --port)").format(port, bind))
-        raise UserError(_("cannot bind UDP {}:{}: {}").format(bind, port, exc.strerror or exc))
+        raise UserError(_("cannot bind UDP {}: {}").format(host_port(bind, port), exc.strerror or exc))
     ignore_connreset(sock)
     return sock
 
@@ -268,6 +270,7 @@ class UDPFileServer:
         self._pings_not_shown = 0
         self.counts = collections.Counter()   # hello_without_token, bad_token, retry_sent, refused_by_budget, ...
         self._events = collections.Counter()  # events of the current test by kind (a cap per kind)
+        self.side = SideLines(config.logs_dir, "udp", config.quiet)  # pings and strays: never over the menu
         self._test = None
         self._closed = threading.Event()
         self._listener = threading.Thread(target=self._listen, name="udp-listener", daemon=True)
@@ -288,6 +291,7 @@ class UDPFileServer:
         rcvbuf, sndbuf = raise_buffers(probe)
         probe.close()
         test = UDPTest(self, entry, clients, test_log, board)
+        self._print_side_summary()
         test_log.begin(test.mode, entry.name, entry.size, sha256, clients, {
             "chunk_size": test.chunk + HEADER_SIZE, "chunk_data": test.chunk, "chunks": test.chunks,
             "rate": test.rate, "rate_given": cfg.rate is not None,
@@ -353,6 +357,8 @@ class UDPFileServer:
             test.ignored += 1
             if test.ignored <= EVENTS_LOGGED:
                 test.log.add_event("ignored", address_text(peer), detail)
+        else:
+            self.side.add("ignored", address_text(peer), detail)
 
     def _event(self, test, kind, peer, detail):
         """An event of the test's log, at most EVENTS_LOGGED per kind (the rest counted for the close);
@@ -417,17 +423,13 @@ class UDPFileServer:
             return
         self.pongs += 1
         test = self._test
-        if test is not None:
-            self._event(test, "ping", peer, N_("PING seq={}").format(ping.seq))
-        if not self.config.quiet:
-            if not self._ping_lines.allow("stdout"):
-                self._pings_not_shown += 1
-                return
-            more = self._pings_not_shown
-            self._pings_not_shown = 0
-            self.out.write(_("ping from {} seq={}{}\n").format(address_text(peer), ping.seq,
-                                                           _(" ({} more not shown)").format(more) if more else ""))
-            self.out.flush()
+        if not self._ping_lines.allow("lines"):
+            self._pings_not_shown += 1   # counted in self.pings; a flood draws no line per PING
+            return
+        more, self._pings_not_shown = self._pings_not_shown, 0
+        self.side.add("ping", address_text(peer), N_("PING seq={}{}").format(
+            ping.seq, N_(" ({} more not shown)").format(more) if more else ""),
+            test.log if test is not None else None, test.board if test is not None else None)
 
     def _hello(self, hello, peer, budget, size):
         """HELLO (a datagram of *size* bytes) on the well-known port.  Without a valid token
@@ -489,6 +491,14 @@ class UDPFileServer:
         except OSError:
             pass
         self._listener.join(1.0)
+        self._print_side_summary()
+        self.side.close()
+
+    def _print_side_summary(self):
+        line = self.side.summary()
+        if line and not self.config.quiet:
+            self.out.write(line + "\n")
+            self.out.flush()
 
 
 class _Left(Exception):

@@ -110,8 +110,6 @@ MESSAGES = {
     "time": "tiempo de transferencia",
     "rate": "tasa de transferencia",
     "FAILED: ": "FALLIDA: ",
-    "{} of {} verified; {:,} bytes in all; aggregate {}":
-        "{} de {} verificados; {:,} bytes en total; tasa de transferencia agregada {}",
 
     # --- transfer/server_app.py, client_app.py ----------------------------------------------------
     "test did not finish within --test-timeout": "la prueba no terminó dentro de --test-timeout",
@@ -136,11 +134,9 @@ MESSAGES = {
     "internal error: {!r}": "error interno: {!r}",
     "Server address": "Dirección del servidor",
     "How many clients to start?": "¿Cuántos clientes iniciar?",
-    "{} client - {} client(s) to {}:{}": "Cliente {} - {} cliente(s) hacia {}:{}",
     "{} of {} client(s) connected; file {} ({:,} bytes). Press Enter to send READY (q cancels): ":
         "{} de {} cliente(s) conectados; archivo {} ({:,} bytes). Presione Enter para enviar READY (q cancela): ",
     "did not finish": "no terminó",
-    "received files: {} in {}\n": "archivos recibidos: {} en {}\n",
     "{} failed transfer(s): {}\n": "{} transferencia(s) fallida(s): {}\n",
     "partial data kept as .part files": "los datos parciales se conservan como archivos .part",
     "no file was left under a final name": "no quedó ningún archivo con su nombre final",
@@ -244,7 +240,6 @@ MESSAGES = {
         "cada copia con SHA-256.",
     "port {} is already in use on {} (choose another with --port)":
         "el puerto {} ya está en uso en {} (elija otro con --port)",
-    "cannot listen on {}:{}: {}": "no se puede escuchar en {}:{}: {}",
     "internal error: {}": "error interno: {}",
     "expected HELLO, got {}": "se esperaba HELLO, llegó {}",
     "before HELLO: {}": "antes de HELLO: {}",
@@ -282,11 +277,7 @@ MESSAGES = {
         "se agotó el tiempo después de {:,} bytes (sin datos durante {:g} s)",
     "timed out waiting for the server": "se agotó el tiempo de espera del servidor",
     "server closed the connection after {:,} of {} bytes": "el servidor cerró la conexión después de {:,} de {} bytes",
-    "connection refused by {}:{} (is the server running?)":
-        "conexión rechazada por {}:{} (¿está en marcha el servidor?)",
     "cannot resolve {!r}: {}": "no se puede resolver {!r}: {}",
-    "no answer from {}:{} within {:g} s": "ninguna respuesta de {}:{} en {:g} s",
-    "cannot connect to {}:{}: {}": "no se puede conectar a {}:{}: {}",
     "file {} ({:,} bytes), test of {} client(s)": "archivo {} ({:,} bytes), prueba de {} cliente(s)",
     "server is busy: {}": "el servidor está ocupado: {}",
     "server error: {}": "error del servidor: {}",
@@ -358,7 +349,6 @@ MESSAGES = {
     "rtt min/avg/max = {:.3f}/{:.3f}/{:.3f} ms\n": "rtt mín/prom/máx = {:.3f}/{:.3f}/{:.3f} ms\n",
     "UDP port {} is already in use on {} (choose another with --port)":
         "el puerto UDP {} ya está en uso en {} (elija otro con --port)",
-    "cannot bind UDP {}:{}: {}": "no se puede abrir UDP {}:{}: {}",
     "no free port in --session-ports {}-{}": "ningún puerto libre en --session-ports {}-{}",
     "expected a port range LOW-HIGH such as 5003-5102, got {!r}":
         "se esperaba un rango de puertos LOW-HIGH como 5003-5102, se recibió {!r}",
@@ -370,7 +360,6 @@ MESSAGES = {
     "empty datagram": "datagrama vacío",
     "bad datagram ({} bytes): {}": "datagrama incorrecto ({} bytes): {}",
     "unexpected {} on the well-known port": "{} inesperado en el puerto conocido",
-    "PING seq={}": "PING seq={}",
     "HELLO id={} while no test waits for clients": "HELLO id={} cuando ninguna prueba espera clientes",
     "the server runs {} mode: {} the client's --reliable":
         "el servidor funciona en modo {}: {} el --reliable del cliente",
@@ -472,8 +461,6 @@ MESSAGES = {
     "do not print report.pdf": "no imprime report.pdf",
 
     # --- catálogo de archivos, archivo recibido, mensajes del protocolo -----------------------------
-    "\rcreating files/{}: {:5.1f}%": "\rcreando files/{}: {:5.1f}%",
-    "created files/{} ({:,} bytes)\n": "creado files/{} ({:,} bytes)\n",
     "cannot create the files folder {}: {}": "no se puede crear la carpeta de archivos {}: {}",
     "cannot create {}: {}": "no se puede crear {}: {}",
     "the files folder {} does not exist": "la carpeta de archivos {} no existe",
@@ -567,7 +554,6 @@ MESSAGES = {
     "--single-port needs SO_REUSEPORT (Linux)": "--single-port necesita SO_REUSEPORT (Linux)",
     "{} {} event(s) in this test; the first {} are logged above":
         "{} evento(s) {} en esta prueba; los primeros {} están arriba en el registro",
-    "ping from {} seq={}{}\n": "ping de {} seq={}{}\n",
     " ({} more not shown)": " ({} más sin mostrar)",
     "keep every client's traffic on the well-known port (the sessions share it, Linux SO_REUSEPORT): "
     "for client firewalls (Windows) that drop answers from another port":
@@ -620,4 +606,40 @@ MESSAGES = {
     "--rate {} would have delivered everything":
         "{}; UDP sin recuperación perdió lo que el camino no podía llevar: se enviaron {} MB/s, el "
         "cliente recibió {} MB/s; --rate {} lo habría entregado todo",
+    "connection refused by {} (is the server running?)": "conexión rechazada por {} (¿está en marcha el servidor?)",
+    "no answer from {} within {:g} s": "ninguna respuesta de {} en {:g} s",
+    "cannot connect to {}: {}": "no se puede conectar a {}: {}",
+    "cannot listen on {}: {}": "no se puede escuchar en {}: {}",
+    "\rcreating {}: {:5.1f}%": "\rcreando {}: {:5.1f}%",
+    "created {} ({:,} bytes)\n": "creado {} ({:,} bytes)\n",
+    "received files: {} in {} (the folder now holds {} received file(s), {}; scripts/clean.py "
+    "deletes them)\n":
+        "archivos recibidos: {} en {} (la carpeta tiene ahora {} archivo(s) recibido(s), {}; "
+        "scripts/clean.py los borra)\n",
+    "{} client(s) turned away with BUSY (the test was full or already running): {}\n":
+        "{} cliente(s) rechazados con BUSY (la prueba estaba completa o ya en curso): {}\n",
+    "{} client - {} client(s) to {}": "Cliente {} - {} cliente(s) hacia {}",
+    "{} from {}: {}": "{} de {}: {}",
+    "{} {} from {}: {}\n": "{} {} de {}: {}\n",
+    "between tests: {} (logged in {})": "entre pruebas: {} (registrado en {})",
+    "BUSY: ": "OCUPADO: ",
+    "not in this test": "no está en esta prueba",
+    "{} of {} verified{}; {:,} bytes in all; aggregate {}":
+        "{} de {} verificados{}; {:,} bytes en total; tasa de transferencia agregada {}",
+    "; {} turned away with BUSY": "; {} rechazados con BUSY",
+    "cannot bind UDP {}: {}": "no se puede abrir UDP {}: {}",
+    "--max-pending {} connections were waiting for HELLO": "--max-pending: {} conexiones esperaban su HELLO",
+    "out of file descriptors ({})": "sin descriptores de archivo ({})",
+    "server busy: too many connections waiting for HELLO": "servidor ocupado: demasiadas conexiones esperando HELLO",
+    "no HELLO in time": "ningún HELLO a tiempo",
+    "expected HELLO: {}": "se esperaba HELLO: {}",
+    "the file changed on the server; try again": "el archivo cambió en el servidor; inténtelo de nuevo",
+    "{} is now a symbolic link": "{} ahora es un enlace simbólico",
+    "{} is gone": "{} ya no existe",
+    "{} cannot be opened: {}": "{} no se puede abrir: {}",
+    "{} is no longer a regular file": "{} ya no es un archivo normal",
+    "{} was replaced or changed since it was listed": "{} se reemplazó o cambió desde que se listó",
+    "disk full while writing the received file": "disco lleno al escribir el archivo recibido",
+    "cannot write the received file: {}": "no se puede escribir el archivo recibido: {}",
+    "PING seq={}{}": "PING seq={}{}",
 }
