@@ -252,20 +252,23 @@ class InProcessTransfers(unittest.TestCase):
 
 
 class EventWaitTests(unittest.TestCase):
-    def test_wait_events_and_join_all(self):
+    def test_wait_events(self):
         events = [threading.Event() for _ in range(3)]
         for event in events:
             threading.Timer(0.01, event.set).start()
         self.assertTrue(client_app._wait_events(events, 30))
         stuck = threading.Event()
         self.assertFalse(client_app._wait_events(events + [stuck], 0.05))
-        threads = [threading.Thread(target=stuck.wait, args=(30,)) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        self.assertFalse(client_app._join_all(threads, 0.05))
-        stuck.set()
-        self.assertTrue(client_app._join_all(threads, 30))
-        self.assertTrue(client_app._join_all([], None))
+        self.assertTrue(client_app._wait_events([], None))
+
+    def test_a_session_thread_says_when_it_ends_even_when_run_raises(self):
+        class Boom:
+            def run(self):
+                raise RuntimeError("a bug")
+        finished = threading.Event()
+        with self.assertRaises(RuntimeError):
+            client_app._run_session(Boom(), finished)
+        self.assertTrue(finished.is_set())
 
 
 class LogHeaderTests(unittest.TestCase):

@@ -237,17 +237,17 @@ class Programs(unittest.TestCase):
     @unittest.skipUnless(os.name == "posix", "needs POSIX signals")
     def test_ctrl_c_during_the_data_keeps_the_counts(self):
         # issue 11: after a client Ctrl-C the summary showed 0 datagrams and None although data had arrived
-        server, port = support.start_server(self.lab, "udp", clients=1, extra=["--quiet", "--rate", "1M"])
-        client = subprocess.Popen(support.client_argv(self.lab, port, "udp", 1), stdout=subprocess.PIPE,
+        server, port = procs.start_server(self.lab, "udp", clients=1, extra=["--rate", "1M"])
+        client = subprocess.Popen(procs.client_argv(self.lab, "udp", port, 1), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE)
         self.assertTrue(wait_until(lambda: any(p.name.endswith(".part") for p in self.lab.received.glob("*"))
                                    if self.lab.received.exists() else False, 30))
         time.sleep(1.0)   # about 1 MB arrives
         client.send_signal(signal.SIGINT)
-        code, out, err = support.finish(client, 30)
+        code, out, err = procs.finish(client, 30)
         server.kill()
-        support.finish(server, 30)
-        support.no_traceback(self, out + err)
+        procs.finish(server, 30)
+        procs.no_traceback(self, out + err)
         self.assertEqual(code, 130, err)
         rec = [r for r in self.lab.records("udp", "client") if r["record"] == "connection"][0]
         self.assertFalse(rec["ok"])

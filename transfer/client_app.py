@@ -95,8 +95,11 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
     go = threading.Event()
     cancel = threading.Event()
     sessions = [session_class(config, k, clients, board, go, cancel) for k in range(1, clients + 1)]
-    threads = [threading.Thread(target=s.run, name="client-{}".format(s.record.client_id), daemon=True)
-               for s in sessions]
+    # each session sets its own Event when its thread ends: a Ctrl-C that interrupts Thread.join()
+    # can leave is_alive() False while the thread still runs (CPython gh-90882), so we wait on these
+    finished = [threading.Event() for _ in sessions]
+    threads = [threading.Thread(target=_run_session, args=(s, done), name="client-{}".format(s.record.client_id),
+                                daemon=True) for s, done in zip(sessions, finished)]
     interrupted = cancelled = False
     refusal = None
     board.start()
@@ -129,14 +132,14 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
                 cancelled = True
                 cancel.set()
         go.set()
-        _join_all(threads, None)
+        _wait_events(finished, None)
     except KeyboardInterrupt:
         interrupted = True
         cancel.set()
         go.set()
         for session in sessions:
             session.abort()
-        _join_all(threads, 10.0)
+        _wait_events(finished, 10.0)
     finally:
         board.stop()
         if log.clients is None:
@@ -185,14 +188,12 @@ def _wait_events(events, timeout):
     return True
 
 
-def _join_all(threads, timeout):
-    """Join every thread of *threads*; False if *timeout* s (None: no limit) pass first."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    for thread in threads:
-        left = None if deadline is None else deadline - time.monotonic()
-        if not _wait_until(lambda t=thread: not t.is_alive(), thread.join, left if left is None or left > 0 else 0):
-            return False
-    return True
+def _run_session(session, finished):
+    """A session thread's body: *finished* is set however ``session.run()`` ends."""
+    try:
+        session.run()
+    finally:
+        finished.set()
 
 
 def print_client_summary(result, extra_columns=(), out=None):
