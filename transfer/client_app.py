@@ -97,7 +97,7 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
     sessions = [session_class(config, k, clients, board, go, cancel) for k in range(1, clients + 1)]
     # each session sets its own Event when its thread ends: a Ctrl-C that interrupts Thread.join()
     # can leave is_alive() False while the thread still runs (CPython gh-90882), so we wait on these
-    finished = [threading.Event() for _ in sessions]
+    finished = [threading.Event() for _session in sessions]
     threads = [threading.Thread(target=_run_session, args=(s, done), name="client-{}".format(s.record.client_id),
                                 daemon=True) for s, done in zip(sessions, finished)]
     interrupted = cancelled = False
