@@ -106,7 +106,8 @@ class TCPClientSession:
             self._receive(reader.take_buffered(), incoming)
             self._finish(reader, incoming)
         except socket.timeout:
-            rec.fail(N_("timed out after {:,} bytes (no data for {:g} s)").format(rec.bytes, self.sock.gettimeout() or 0)
+            rec.fail(N_("timed out after {:,} bytes (no data for {:g} s)").format(rec.bytes,
+                                                                                  self.sock.gettimeout() or 0)
                      if rec.started else N_("timed out waiting for the server"))
         except EOFError as exc:
             rec.fail(N_("server closed the connection after {:,} of {} bytes").format(
@@ -136,11 +137,13 @@ class TCPClientSession:
         except socket.gaierror as exc:
             raise TransferFailed(N_("cannot resolve {!r}: {}").format(cfg.host, exc.strerror or exc))
         except socket.timeout:
-            raise TransferFailed(N_("no answer from {} within {:g} s").format(host_port(cfg.host, cfg.port), cfg.timeout))
+            raise TransferFailed(N_("no answer from {} within {:g} s").format(host_port(cfg.host, cfg.port),
+                                                                               cfg.timeout))
         except ConnectionRefusedError:
             raise
         except OSError as exc:
-            raise TransferFailed(N_("cannot connect to {}: {}").format(host_port(cfg.host, cfg.port), exc.strerror or exc))
+            raise TransferFailed(N_("cannot connect to {}: {}").format(host_port(cfg.host, cfg.port),
+                                                                        exc.strerror or exc))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.record.set_addresses(self.sock.getsockname(), self.sock.getpeername(), "client")
         self.sock.settimeout(cfg.handshake_timeout)

@@ -543,7 +543,8 @@ class TCPFileServer:
             send_error_and_close(conn, N_("the file changed on the server; try again"))
         except socket.timeout:
             rec.stop_clock()
-            rec.fail(N_("client stalled: nothing moved for {:g} s after {:,} bytes").format(self.config.timeout, rec.bytes))
+            rec.fail(N_("client stalled: nothing moved for {:g} s after {:,} bytes").format(self.config.timeout,
+                                                                                            rec.bytes))
         except (EOFError, ConnectionError) as exc:
             rec.stop_clock()
             rec.fail(N_("connection lost after {:,} bytes: {}").format(rec.bytes, exc))
@@ -554,7 +555,8 @@ class TCPFileServer:
         except (OSError, ValueError) as exc:
             rec.stop_clock()
             rec.fail(N_("interrupted after {:,} bytes").format(rec.bytes) if test.stopping
-                     else N_("send failed after {:,} bytes: {}").format(rec.bytes, getattr(exc, "strerror", None) or exc))
+                     else N_("send failed after {:,} bytes: {}").format(rec.bytes,
+                                                                         getattr(exc, "strerror", None) or exc))
         if test.stopping and not rec.ok:
             rec.reason = N_("server interrupted ({})").format(rec.reason)
         test.finish_connection(rec)

@@ -214,6 +214,7 @@ def print_client_summary(result, extra_columns=(), out=None):
             len(busy), ", ".join(str(r.client_id) for r in busy)))
     if failed:
         out.write(_("{} failed transfer(s): {}\n").format(
-            len(failed), _("partial data kept as .part files") if partial else _("no file was left under a final name")))
+            len(failed),
+            _("partial data kept as .part files") if partial else _("no file was left under a final name")))
     out.write(_("log: {}\n").format(result.log_path))
     out.flush()

@@ -36,7 +36,8 @@ import sys
 
 __all__ = ["LANGUAGES", "DEFAULT", "choose", "detect", "set_language", "language", "tr", "translator",
            "catalogue", "number", "add_argument",
-           "_", "N_", "localize", "digits", "program_catalogue", "setup", "chosen", "prescan", "HelpFormatter", "ARGPARSE_MSGIDS"]
+           "_", "N_", "localize", "digits", "program_catalogue", "setup", "chosen", "prescan", "HelpFormatter",
+           "ARGPARSE_MSGIDS"]
 
 
 

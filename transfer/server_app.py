@@ -109,7 +109,8 @@ def run_server_program(config, server_factory, protocol_label, extra_columns=(),
         if config.port_file:
             write_port_file(config.port_file, server.port)
         if not config.quiet:
-            out.write(_("{} server listening on port {}. Clients can connect to:\n").format(protocol_label, server.port))
+            out.write(_("{} server listening on port {}. Clients can connect to:\n").format(protocol_label,
+                                                                                           server.port))
             for address in listening_addresses(config.bind, server.port):
                 out.write("  {}\n".format(address))
             out.flush()

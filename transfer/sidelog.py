@@ -56,7 +56,8 @@ class SideLines:
                 return
             stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
             try:
-                handle.write(_("{} {} from {}: {}\n").format(stamp, kind, display(peer, 100), display(localize(detail), 300)))
+                handle.write(_("{} {} from {}: {}\n").format(stamp, kind, display(peer, 100),
+                                                             display(localize(detail), 300)))
                 handle.flush()
                 self._written += 1
             except OSError as exc:

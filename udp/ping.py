@@ -48,8 +48,9 @@ def run_ping(host, port, count, interval, out=None):
                 except OSError as exc:
                     # an ICMP error for a PING: say it at once instead of waiting out the interval
                     refused = isinstance(exc, (ConnectionRefusedError, ConnectionResetError))
-                    out.write(_("seq={}: {}\n").format(seq, _("port unreachable (nothing listens on UDP {} there)").format(
-                        port) if refused else "error: {}".format(exc.strerror or exc)))
+                    out.write(_("seq={}: {}\n").format(
+                        seq, _("port unreachable (nothing listens on UDP {} there)").format(port) if refused
+                        else _("error: {}").format(exc.strerror or exc)))
                     out.flush()
                     answered = None
                     break

@@ -217,7 +217,8 @@ class UDPTest:
             self.records.append(rec)
             last = len(self.records) >= self.clients
         self.board.update(_row(rec), rec.state, _("{} datagrams sent, {} resent").format(
-            rec.extra["datagrams_sent"], rec.extra["resent_datagrams"]) if rec.ok else printable(localize(rec.reason), 80))
+            rec.extra["datagrams_sent"], rec.extra["resent_datagrams"]) if rec.ok
+            else printable(localize(rec.reason), 80))
         if last:
             self.finished.set()
 
@@ -639,10 +640,11 @@ class ServerSession:
                             raise _Left(N_("client silent for {:g} s after READY").format(READY_SILENCE))
                     elif now - max(last_heard, self.heard) > self.cfg.hello_timeout:
                         # a client that waits (for its user, for its other clients) repeats HELLO meanwhile
-                        raise _Left(N_("nothing from the client (READY or HELLO) for {:g} s after FILE (--hello-timeout)")
-                                    .format(self.cfg.hello_timeout))
+                        raise _Left(N_("nothing from the client (READY or HELLO) for {:g} s after FILE "
+                                       "(--hello-timeout)").format(self.cfg.hello_timeout))
                     elif now - began > self.cfg.handshake_timeout:
-                        raise _Left(N_("no READY within {:g} s (--handshake-timeout)").format(self.cfg.handshake_timeout))
+                        raise _Left(N_("no READY within {:g} s (--handshake-timeout)").format(
+                            self.cfg.handshake_timeout))
                     continue
                 last_heard = now
                 if isinstance(message, UdpReady):
@@ -661,7 +663,8 @@ class ServerSession:
         except _Left as exc:
             test.gate.leave(ready)
             test.board.update(self.row, "left", printable(localize(str(exc)), 60))
-            test.log.add_event("left_before_start", self.peer_text, N_("client {}: {}").format(self.record.client_id, exc))
+            test.log.add_event("left_before_start", self.peer_text,
+                               N_("client {}: {}").format(self.record.client_id, exc))
             with test.lock:
                 test.sessions.pop(self.peer, None)
             self._close()

@@ -276,7 +276,8 @@ MESSAGES = {
     "timed out after {:,} bytes (no data for {:g} s)":
         "se agotó el tiempo después de {:,} bytes (sin datos durante {:g} s)",
     "timed out waiting for the server": "se agotó el tiempo de espera del servidor",
-    "server closed the connection after {:,} of {} bytes": "el servidor cerró la conexión después de {:,} de {} bytes",
+    "server closed the connection after {:,} of {} bytes":
+        "el servidor cerró la conexión después de {:,} de {} bytes",
     "cannot resolve {!r}: {}": "no se puede resolver {!r}: {}",
     "file {} ({:,} bytes), test of {} client(s)": "archivo {} ({:,} bytes), prueba de {} cliente(s)",
     "server is busy: {}": "el servidor está ocupado: {}",
@@ -564,6 +565,7 @@ MESSAGES = {
         "el servidor anunció bloques de {:,} bytes (se aceptan de {:,} a {:,})",
     "server announced {:,} bytes in {:,} chunks of {:,} (at most {:,} chunks)":
         "el servidor anunció {:,} bytes en {:,} bloques de {:,} (como mucho {:,} bloques)",
+    "error: {}": "error: {}",
     "port unreachable (nothing listens on UDP {} there)": "puerto inalcanzable (nada escucha en UDP {} allí)",
     "also run the TCP baseline rows (scripts/baselines.py): socat pipeline, minimal reference "
     "receiver, SHA-256, fixed costs, server peak RSS, interleaved with tcp/client.py":
