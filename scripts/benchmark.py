@@ -1014,7 +1014,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser():
     """The argparse parser of the CLI."""
     p = _Parser(
-        prog="benchmark.py",
+        prog="benchmark.py", formatter_class=i18n.HelpFormatter,
         description="Run the lab's test matrix with the real TCP/UDP programs and write the performance report.")
     p.add_argument("--protocols", type=parse_protocols, metavar="LIST",
                    help="tcp,udp-raw,udp-reliable (default: all whose programs exist)")
@@ -1067,7 +1067,8 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        with i18n.chosen(argv):  # --help and usage errors in the language of --lang or the locale
+            args = parser.parse_args(argv)
     except SystemExit as exc:
         return 2 if exc.code else 0
     args.argv = argv

@@ -60,6 +60,8 @@ import threading
 import time
 import weakref
 
+from transfer import i18n
+
 __all__ = ["CaptureUnavailable", "Capture", "find_capture_tool", "capture_filter", "main"]
 
 TOOLS = ("tcpdump", "dumpcap", "tshark")
@@ -343,7 +345,8 @@ class Capture:
 def main(argv=None) -> int:
     """CLI: capture for a number of seconds (or until Ctrl-C) and print the summary."""
     parser = argparse.ArgumentParser(
-        prog="capture.py", description="Capture packet headers for a lab test, then summarize.")
+        prog="capture.py", description="Capture packet headers for a lab test, then summarize.",
+        formatter_class=i18n.HelpFormatter)
     parser.add_argument("out", help="pcap file to write")
     parser.add_argument("--interface", "-i", default="lo", help="interface (default lo)")
     parser.add_argument("--ports", default="", help="TCP ports to capture, e.g. 5001,5002")
@@ -353,7 +356,9 @@ def main(argv=None) -> int:
     parser.add_argument("--netns", default=None, help="capture inside this network namespace")
     parser.add_argument("--seconds", type=float, default=10.0,
                         help="capture duration, 0 = until Ctrl-C (default 10)")
-    args = parser.parse_args(argv)
+    i18n.add_argument(parser, help=i18n.HELP_ONLY)
+    with i18n.chosen(sys.argv[1:] if argv is None else argv):
+        args = parser.parse_args(argv)
     try:
         ports = [int(p) for p in args.ports.split(",") if p.strip()]
         cap = Capture(args.out, interface=args.interface, ports=ports, snaplen=args.snaplen,

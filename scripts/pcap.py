@@ -69,6 +69,8 @@ import subprocess
 import sys
 from collections import OrderedDict, namedtuple
 
+from transfer import i18n
+
 __all__ = [
     "PcapError", "Packet", "PcapReader", "analyze", "summarize",
     "tshark_retransmissions", "add_tshark_retransmissions", "format_table", "main",
@@ -914,7 +916,8 @@ def format_table(result):
 def main(argv=None) -> int:
     """CLI: summarize a capture file as a table or JSON."""
     parser = argparse.ArgumentParser(
-        prog="pcap.py", description="Per-connection summary of a pcap/pcapng capture.")
+        prog="pcap.py", description="Per-connection summary of a pcap/pcapng capture.",
+        formatter_class=i18n.HelpFormatter)
     parser.add_argument("file", help="capture file (pcap or pcapng)")
     parser.add_argument("--ports", default="",
                         help="comma-separated server ports, e.g. 5001,5002")
@@ -927,7 +930,9 @@ def main(argv=None) -> int:
                         help="cross-check TCP retransmissions with tshark when installed")
     parser.add_argument("--tshark-timeout", type=float, default=60.0, metavar="S",
                         help="bound for the tshark run (default 60)")
-    args = parser.parse_args(argv)
+    i18n.add_argument(parser, help=i18n.HELP_ONLY)
+    with i18n.chosen(sys.argv[1:] if argv is None else argv):
+        args = parser.parse_args(argv)
     try:
         ports = _parse_ports(args.ports)
     except ValueError:

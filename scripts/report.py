@@ -144,7 +144,7 @@ def _reason_text(row, f):
     parts = []
     for name, rec in (("server", row.server), ("client", row.client)):
         if rec is not None and rec.get("reason"):
-            parts.append("{}: {}".format(f.tr("role." + name), rec.get("reason")))
+            parts.append("{}: {}".format(f.tr("role." + name), i18n.localize(rec.get("reason"), f.lang)))
     if row.server is None:
         parts.append(f.tr("note.no_server_log"))
     elif row.client is None:
@@ -469,7 +469,8 @@ def _build_doc(tests, runs, attempts, sidecars_count, title, extra, warnings, ch
         doc.table([tr("attempts.when"), tr("glob.proto"), tr("cover.role"), tr("col.client"), tr("attempts.reason"),
                    tr("attempts.log")],
                   [[a.started or "?", f.proto(a.protocol, a.mode), tr("role." + a.role),
-                    "-" if a.client_id is None else str(a.client_id), a.reason, _log_name(a.log)]
+                    "-" if a.client_id is None else str(a.client_id), i18n.localize(a.reason, f.lang),
+                    _log_name(a.log)]
                    for a in attempts[:200]])
     base = extra.get("baseline")
     if isinstance(base, dict) and base:
@@ -637,7 +638,7 @@ def _positive_int(text):
 def build_parser():
     """The argparse parser of the CLI."""
     parser = _Parser(
-        prog="report.py", description="Build the lab's performance report (Markdown, HTML, PDF, CSV, SVG charts) "
+        prog="report.py", formatter_class=i18n.HelpFormatter, description="Build the lab's performance report (Markdown, HTML, PDF, CSV, SVG charts) "
                                       "from JSON-lines logs.")
     parser.add_argument("logs", nargs="*", help="*-log.jsonl files or folders searched recursively (default: the "
                                                 "hand-run logs in {0} when they are the newest, else the newest "
@@ -685,7 +686,8 @@ def _choose_paths(args, err):
 def main(argv=None, now=None):
     """CLI: ``report.py [LOGS...] [options]``; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    with i18n.chosen(sys.argv[1:] if argv is None else argv):  # --help and usage errors in that language
+        args = parser.parse_args(argv)
     err = lambda msg: sys.stderr.write(msg + "\n")  # noqa: E731
     lang = i18n.choose(args.lang)
     since = None

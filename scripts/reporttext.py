@@ -237,7 +237,8 @@ def test_analysis(test, f, baseline_rate=None, capture_rows=None):
         if fig["verified"] == fig["expected"]:
             out.append(tr("an.all_ok_one" if fig["verified"] == 1 else "an.all_ok", n=fig["verified"]))
         else:
-            reasons = sorted({r.reason for run in test.runs for r in run.rows if not r.ok and r.reason})
+            reasons = sorted({i18n.localize(r.reason, f.lang) for run in test.runs for r in run.rows
+                              if not r.ok and r.reason})
             out.append(tr("an.some_failed", bad=fig["expected"] - fig["verified"], n=fig["expected"],
                           reasons="; ".join(reasons[:3]) or "-"))
     if fig.get("per_client_median") is not None:

@@ -25,6 +25,7 @@ from transfer.config import client_config_from_args, client_parser
 from transfer.deadline import Deadline
 from transfer.errors import ProtocolError, TransferFailed
 from transfer.hashing import BufferPool
+from transfer.i18n import N_, _, localize
 from transfer.incoming import IncomingFile
 from transfer.messages import (Busy, Bye, DataHeader, Done, ErrorMessage, FileOffer, Hello, LineReader, Ready,
                                close_quietly, printable, send_message)
@@ -72,7 +73,7 @@ class TCPClientSession:
         self.offer = None
         self.handshake_done = threading.Event()
         self.sock = None
-        self.row = "client {}".format(client_id)
+        self.row = _("client {}").format(client_id)
         self.pipelined = pipelined(clients)
 
     def _state(self, state, detail=""):
@@ -94,24 +95,25 @@ class TCPClientSession:
             self.handshake_done.set()
             self._wait_for_go()
             send_message(self.sock, Ready())
-            self._state("ready", "waiting for the other clients")
+            self._state("ready", _("waiting for the other clients"))
             # the server waits up to its handshake timeout for the others: one deadline for the DATA line
             header = self._expect(reader, DataHeader,
                                   Deadline(self.config.handshake_timeout + self.config.timeout))
             if header.size != self.offer.size:
-                raise ProtocolError("DATA size {} differs from FILE size {}".format(header.size, self.offer.size))
+                raise ProtocolError(N_("DATA size {} differs from FILE size {}").format(header.size, self.offer.size))
             final = received_path(self.config, rec.client_id, self.offer)
             incoming = IncomingFile(final, self.offer.size, self.offer.sha256, threaded=self.pipelined)
             self._receive(reader.take_buffered(), incoming)
             self._finish(reader, incoming)
         except socket.timeout:
-            rec.fail("timed out after {:,} bytes (no data for {:g} s)".format(rec.bytes, self.sock.gettimeout() or 0)
-                     if rec.started else "timed out waiting for the server")
+            rec.fail(N_("timed out after {:,} bytes (no data for {:g} s)").format(rec.bytes,
+                                                                                  self.sock.gettimeout() or 0)
+                     if rec.started else N_("timed out waiting for the server"))
         except EOFError as exc:
-            rec.fail("server closed the connection after {:,} of {} bytes".format(
+            rec.fail(N_("server closed the connection after {:,} of {} bytes").format(
                 rec.bytes, "{:,}".format(self.offer.size) if self.offer else "?") if rec.started else str(exc))
         except ConnectionRefusedError:
-            rec.fail("connection refused by {} (is the server running?)".format(
+            rec.fail(N_("connection refused by {} (is the server running?)").format(
                 host_port(self.config.host, self.config.port)))
         except Exception as exc:  # a bug must not kill the other clients
             rec.fail(failure_reason(exc, rec, self.cancel.is_set()))
@@ -125,7 +127,7 @@ class TCPClientSession:
                 if incoming is not None:
                     kept = incoming.discard(keep_partial=self.config.keep_partial)
                     rec.partial_as = str(kept) if kept else None
-                self._state("failed", printable(rec.reason, 80))
+                self._state("failed", printable(localize(rec.reason), 80))
 
     # -- steps ---------------------------------------------------------------------
     def _connect_and_hello(self):
@@ -133,13 +135,15 @@ class TCPClientSession:
         try:
             self.sock = socket.create_connection((cfg.host, cfg.port), timeout=cfg.timeout)
         except socket.gaierror as exc:
-            raise TransferFailed("cannot resolve {!r}: {}".format(cfg.host, exc.strerror or exc))
+            raise TransferFailed(N_("cannot resolve {!r}: {}").format(cfg.host, exc.strerror or exc))
         except socket.timeout:
-            raise TransferFailed("no answer from {} within {:g} s".format(host_port(cfg.host, cfg.port), cfg.timeout))
+            raise TransferFailed(N_("no answer from {} within {:g} s").format(host_port(cfg.host, cfg.port),
+                                                                               cfg.timeout))
         except ConnectionRefusedError:
             raise
         except OSError as exc:
-            raise TransferFailed("cannot connect to {}: {}".format(host_port(cfg.host, cfg.port), exc.strerror or exc))
+            raise TransferFailed(N_("cannot connect to {}: {}").format(host_port(cfg.host, cfg.port),
+                                                                        exc.strerror or exc))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.record.set_addresses(self.sock.getsockname(), self.sock.getpeername(), "client")
         self.sock.settimeout(cfg.handshake_timeout)
@@ -149,7 +153,7 @@ class TCPClientSession:
         self.offer = offer
         self.record.sha256_expected = offer.sha256
         self.record.extra["file_name"] = offer.name
-        self._state("connected", "file {} ({:,} bytes), test of {} client(s)".format(
+        self._state("connected", _("file {} ({:,} bytes), test of {} client(s)").format(
             printable(offer.name, 60), offer.size, offer.clients))
         return reader
 
@@ -158,16 +162,16 @@ class TCPClientSession:
         if isinstance(message, kind):
             return message
         if isinstance(message, Busy):
-            raise TransferFailed("server is busy: {}".format(printable(message.reason)))
+            raise TransferFailed(N_("server is busy: {}").format(printable(message.reason)))
         if isinstance(message, ErrorMessage):
-            raise TransferFailed("server error: {}".format(printable(message.reason)))
-        raise ProtocolError("expected {}, got {}".format(kind.VERB, message.VERB))
+            raise TransferFailed(N_("server error: {}").format(printable(message.reason)))
+        raise ProtocolError(N_("expected {}, got {}").format(kind.VERB, message.VERB))
 
     def _wait_for_go(self):
         while not self.go.wait(0.1):
             pass
         if self.cancel.is_set():
-            raise TransferFailed("cancelled before READY")
+            raise TransferFailed(N_("cancelled before READY"))
 
     def _receive(self, first_bytes, incoming):
         """Exactly offer.size bytes into *incoming*: pipelined (hashed and
@@ -202,7 +206,7 @@ class TCPClientSession:
             while filled < want:
                 got = recv_into(view[filled:want])
                 if not got:
-                    raise EOFError("server closed the connection")
+                    raise EOFError(N_("server closed the connection"))
                 if not rec.started:
                     rec.start_clock()
                     sock.settimeout(self.config.timeout)
@@ -226,7 +230,7 @@ class TCPClientSession:
             try:
                 buffer = pool.get(timeout=self.config.timeout)
             except queue.Empty:
-                raise TransferFailed("hashing stalled")
+                raise TransferFailed(N_("hashing stalled"))
             view = memoryview(buffer)
             filled = 0
             want = min(len(buffer), size - rec.bytes)
@@ -234,7 +238,7 @@ class TCPClientSession:
                 got = sock.recv_into(view[filled:want])
                 if not got:
                     pool.put(buffer)
-                    raise EOFError("server closed the connection")
+                    raise EOFError(N_("server closed the connection"))
                 if not rec.started:
                     rec.start_clock()
                     sock.settimeout(self.config.timeout)
@@ -255,27 +259,27 @@ class TCPClientSession:
         send_message(self.sock, Done(bytes=rec.bytes, sha256=received, ok=ok))
         rec.stop_clock()  # client time: first byte received -> DONE sent
         if not ok:
-            raise TransferFailed("SHA-256 mismatch: server announced {}..., received {}...".format(
+            raise TransferFailed(N_("SHA-256 mismatch: server announced {}..., received {}...").format(
                 self.offer.sha256[:16], received[:16]))
         self.sock.settimeout(min(self.config.timeout, 10.0))
         try:
             bye = reader.read_message()
         except (EOFError, socket.timeout, OSError):
-            rec.extra["server_verdict"] = "no BYE"
+            rec.extra["server_verdict"] = N_("no BYE")
         else:
             if not isinstance(bye, Bye):
-                raise ProtocolError("expected BYE after DONE, got {}".format(bye.VERB))
-            rec.extra["server_verdict"] = "ok" if bye.ok else "not ok"
+                raise ProtocolError(N_("expected BYE after DONE, got {}").format(bye.VERB))
+            rec.extra["server_verdict"] = N_("ok") if bye.ok else N_("not ok")
         incoming.finish()
         rec.ok = True
         rec.saved_as = str(incoming.final_path)
-        self._state("verified", "{:,} bytes in {:.3f} s".format(rec.bytes, (rec.time_ms or 0) / 1000))
+        self._state("verified", _("{:,} bytes in {:.3f} s").format(rec.bytes, (rec.time_ms or 0) / 1000))
 
 
 def build_parser():
     """The client's command line."""
-    return client_parser("tcp/client.py", "TCP file-transfer client: starts N clients that receive the "
-                         "server's file at once and verify it with SHA-256.", DEFAULT_PORT)
+    return client_parser("tcp/client.py", N_("TCP file-transfer client: starts N clients that receive the "
+                                             "server's file at once and verify it with SHA-256."), DEFAULT_PORT)
 
 
 def tcp_run_client(config, prompter=None):

@@ -24,6 +24,7 @@ from transfer.config import DEFAULT_MAX_PENDING, positive_int, server_config_fro
 from transfer.deadline import Deadline
 from transfer.errors import ProtocolError, UserError
 from transfer.gate import TestGate
+from transfer.i18n import N_, _, localize
 from transfer.messages import (MAX_LINE, TCP_MESSAGES, Busy, Bye, DataHeader, Done, ErrorMessage, FileOffer, Hello,
                                LineReader, Ready, close_quietly, decode, printable, send_error_and_close, send_message)
 from transfer.records import ConnectionRecord
@@ -52,8 +53,8 @@ def bind_listener(bind, port, backlog):
     except OSError as exc:
         sock.close()
         if getattr(exc, "errno", None) in (98, 48, 10048):
-            raise UserError("port {} is already in use on {} (choose another with --port)".format(port, bind))
-        raise UserError("cannot listen on {}: {}".format(host_port(bind, port), exc.strerror or exc))
+            raise UserError(_("port {} is already in use on {} (choose another with --port)").format(port, bind))
+        raise UserError(_("cannot listen on {}: {}").format(host_port(bind, port), exc.strerror or exc))
     return sock
 
 
@@ -94,8 +95,8 @@ class TCPTest:
     def finish_connection(self, rec):
         """A started connection ended: log it; the test ends with the last one."""
         rec.state = "verified" if rec.ok else "failed"
-        detail = ("{:,} bytes in {:.3f} s".format(rec.bytes, (rec.time_ms or 0) / 1000) if rec.ok
-                  else printable(rec.reason, 80))
+        detail = (_("{:,} bytes in {:.3f} s").format(rec.bytes, (rec.time_ms or 0) / 1000) if rec.ok
+                  else printable(localize(rec.reason), 80))
         self.board.update(_row(rec), rec.state, detail)
         self.log.add_connection(rec)
         with self.lock:
@@ -120,7 +121,7 @@ class TCPTest:
 
 
 def _row(rec):
-    return "client {}".format(rec.client_id) if rec.client_id is not None else rec.client_address
+    return _("client {}").format(rec.client_id) if rec.client_id is not None else rec.client_address
 
 
 class _Pending:
@@ -211,7 +212,7 @@ class TCPFileServer:
         except RuntimeError as exc:  # out of threads: one clear line, not a traceback
             board.stop()
             test_log.close(interrupted=False)
-            raise UserError("cannot start the accept thread: {}".format(exc))
+            raise UserError(_("cannot start the accept thread: {}").format(exc))
         interrupted = False
         try:
             interrupted = wait_for_test(test.finished, self.config.test_timeout, test_log)
@@ -251,7 +252,7 @@ class TCPFileServer:
                     self._accept_round(test, selector)
                 except Exception as exc:  # pragma: no cover - a bug must not close the only way in
                     log.exception("accept loop")
-                    test.note("internal", "-", "accept loop: {!r}".format(exc))
+                    test.note("internal", "-", N_("accept loop: {!r}").format(exc))
                     time.sleep(0.05)
         finally:
             selector.close()
@@ -266,7 +267,7 @@ class TCPFileServer:
         try:
             events = selector.select(self._next_wakeup(now, listening))
         except (OSError, ValueError) as exc:  # pragma: no cover - a closed socket slipped in
-            test.note("internal", "-", "select failed: {}".format(exc), warn=True)
+            test.note("internal", "-", N_("select failed: {}").format(exc), warn=True)
             self._drop_closed(selector)
             return
         for key, _mask in events:
@@ -306,14 +307,14 @@ class TCPFileServer:
                 return self._accept_failed(test, selector, exc)
             self._backoff = 0.0
             if len(self._pending) >= self.max_pending:
-                self._shed(test, selector, "--max-pending {} connections were waiting for HELLO".format(
+                self._shed(test, selector, N_("--max-pending {} connections were waiting for HELLO").format(
                     self.max_pending))
             try:
                 conn.setblocking(False)
                 pending = _Pending(conn, peer, self.config.hello_timeout)
                 selector.register(conn, selectors.EVENT_READ, pending)
             except (OSError, ValueError) as exc:
-                test.note("protocol_error", _peer_text(peer), "before HELLO: {}".format(exc))
+                test.note("protocol_error", _peer_text(peer), N_("before HELLO: {}").format(exc))
                 close_quietly(conn)
                 continue
             self._pending[conn] = pending
@@ -323,9 +324,9 @@ class TCPFileServer:
         """accept() failed: out of fds (or memory) sheds the least-progress
         waiting peer to make room; otherwise (or with none) back off."""
         code = getattr(exc, "errno", None)
-        test.note("accept_failed", "-", "accept failed: {}".format(exc.strerror or exc), warn=True)
+        test.note("accept_failed", "-", N_("accept failed: {}").format(exc.strerror or exc), warn=True)
         if code in (errno.EMFILE, errno.ENFILE) and self._pending:
-            self._shed(test, selector, "out of file descriptors ({})".format(exc.strerror or exc))
+            self._shed(test, selector, N_("out of file descriptors ({})").format(exc.strerror or exc))
             return True
         self._backoff = min(ACCEPT_BACKOFF_MAX, max(ACCEPT_BACKOFF_MIN, self._backoff * 2))
         self._paused_until = time.monotonic() + self._backoff
@@ -337,9 +338,9 @@ class TCPFileServer:
             return
         now = time.monotonic()
         victim = min(self._pending.values(), key=lambda p: (p.progress(now), p.accepted))
-        test.note("shed", victim.peer_text, "dropped before HELLO ({:,} bytes in {:.1f} s): {}".format(
+        test.note("shed", victim.peer_text, N_("dropped before HELLO ({:,} bytes in {:.1f} s): {}").format(
             len(victim.buffer), now - victim.accepted, why))
-        self._refuse(selector, victim, "server busy: too many connections waiting for HELLO")
+        self._refuse(selector, victim, N_("server busy: too many connections waiting for HELLO"))
 
     def _read_pending(self, test, selector, pending):
         try:
@@ -347,12 +348,12 @@ class TCPFileServer:
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
-            test.note("protocol_error", pending.peer_text, "before HELLO: {}".format(exc.strerror or exc))
+            test.note("protocol_error", pending.peer_text, N_("before HELLO: {}").format(exc.strerror or exc))
             self._forget(selector, pending)
             close_quietly(pending.sock)
             return
         if not data:
-            test.note("protocol_error", pending.peer_text, "before HELLO: {}".format(
+            test.note("protocol_error", pending.peer_text, N_("before HELLO: {}").format(
                 "connection closed in the middle of a line" if pending.buffer else "connection closed by the peer"))
             self._forget(selector, pending)
             close_quietly(pending.sock)
@@ -361,12 +362,12 @@ class TCPFileServer:
         end = pending.buffer.find(b"\n", 0, MAX_LINE)
         if end < 0:
             if len(pending.buffer) >= MAX_LINE:
-                self._reject(test, selector, pending, "line longer than {} bytes".format(MAX_LINE))
+                self._reject(test, selector, pending, N_("line longer than {} bytes").format(MAX_LINE))
             return
         try:
             hello = decode(bytes(pending.buffer[:end + 1]), TCP_MESSAGES)
             if not isinstance(hello, Hello):
-                raise ProtocolError("expected HELLO, got {}".format(hello.VERB))
+                raise ProtocolError(N_("expected HELLO, got {}").format(hello.VERB))
         except ProtocolError as exc:
             self._reject(test, selector, pending, str(exc))
             return
@@ -375,13 +376,13 @@ class TCPFileServer:
 
     def _expire_pending(self, test, selector):
         for pending in [p for p in self._pending.values() if p.deadline.expired()]:
-            test.note("timeout", pending.peer_text, "no HELLO within {:g} s ({:,} bytes received)".format(
+            test.note("timeout", pending.peer_text, N_("no HELLO within {:g} s ({:,} bytes received)").format(
                 self.config.hello_timeout, len(pending.buffer)))
-            self._refuse(selector, pending, "no HELLO in time")
+            self._refuse(selector, pending, N_("no HELLO in time"))
 
     def _reject(self, test, selector, pending, reason):
-        test.note("protocol_error", pending.peer_text, "before HELLO: {}".format(reason))
-        self._refuse(selector, pending, "expected HELLO: {}".format(reason))
+        test.note("protocol_error", pending.peer_text, N_("before HELLO: {}").format(reason))
+        self._refuse(selector, pending, N_("expected HELLO: {}").format(reason))
 
     def _refuse(self, selector, pending, reason, message=None):
         """Forget a waiting peer: one non-blocking ERROR (or *message*) line, then close."""
@@ -400,9 +401,9 @@ class TCPFileServer:
         """A HELLO: take a place (or answer BUSY) and start the connection's thread."""
         conn = pending.sock
         if not test.gate.join():
-            test.note("busy", pending.peer_text, "HELLO id={} total={}: test full or running".format(
+            test.note("busy", pending.peer_text, N_("HELLO id={} total={}: test full or running").format(
                 hello.id, hello.total))
-            _send_nowait(conn, Busy(reason="this test already has its {} client(s)".format(test.clients)))
+            _send_nowait(conn, Busy(reason=N_("this test already has its {} client(s)").format(test.clients)))
             close_quietly(conn)
             return
         place = _Place(test.gate)
@@ -413,8 +414,8 @@ class TCPFileServer:
             thread.start()
         except Exception as exc:  # RuntimeError: can't start new thread (or MemoryError)
             place.give_back()
-            test.note("thread_failed", pending.peer_text, "cannot start a thread for it: {}".format(exc), warn=True)
-            _send_nowait(conn, ErrorMessage(reason="server overloaded, try again"))
+            test.note("thread_failed", pending.peer_text, N_("cannot start a thread for it: {}").format(exc), warn=True)
+            _send_nowait(conn, ErrorMessage(reason=N_("server overloaded, try again")))
             close_quietly(conn)
 
     # -- one connection (its own thread, holding a place) -------------------------------
@@ -429,7 +430,7 @@ class TCPFileServer:
         except Exception as exc:  # one bad connection never takes the server down
             log.exception("connection %s", peer_text)
             if rec is not None and rec.started:
-                rec.fail("internal error: {}".format(exc))
+                rec.fail(N_("internal error: {}").format(exc))
                 test.finish_connection(rec)
         finally:
             place.give_back()  # every path out returns the place (a no-op once the test started)
@@ -459,20 +460,20 @@ class TCPFileServer:
             # one deadline for the whole READY line, however its bytes trickle in
             message = reader.read_message(deadline=Deadline(self.config.handshake_timeout))
             if not isinstance(message, Ready):
-                raise ProtocolError("expected READY, got {}".format(message.VERB))
+                raise ProtocolError(N_("expected READY, got {}").format(message.VERB))
             place.ready = True
             test.gate.ready()
-            test.board.update(rec_row, "ready", "{}/{} ready".format(test.gate.ready_count, test.clients))
+            test.board.update(rec_row, "ready", _("{}/{} ready").format(test.gate.ready_count, test.clients))
             self._wait_for_start(test, conn, reader)
         except (ProtocolError, EOFError, OSError, ValueError, _LeftBeforeStart) as exc:
             place.give_back()
-            reason = "timed out waiting for READY" if isinstance(exc, socket.timeout) else str(exc)
+            reason = N_("timed out waiting for READY") if isinstance(exc, socket.timeout) else str(exc)
             if test.gate.started.is_set() and not test.stopping:
                 rec.fail(reason)  # left just as the gate opened: the test counts on this record to end
                 test.finish_connection(rec)
                 return None
-            test.board.update(rec_row, "left", printable(reason, 60))
-            test.note("left_before_start", peer_text, "client {}: {}".format(hello.id, reason))
+            test.board.update(rec_row, "left", printable(localize(reason), 60))
+            test.note("left_before_start", peer_text, N_("client {}: {}").format(hello.id, reason))
             if isinstance(exc, (ProtocolError, socket.timeout)):
                 send_error_and_close(conn, reason)
             return None
@@ -483,12 +484,12 @@ class TCPFileServer:
         started_waiting = time.monotonic()
         while not test.gate.wait_start(0.25):
             if test.gate.cancelled.is_set():
-                raise _LeftBeforeStart("test cancelled")
+                raise _LeftBeforeStart(N_("test cancelled"))
             if time.monotonic() - started_waiting > self.config.handshake_timeout:
-                raise _LeftBeforeStart("the other clients were not ready within {:g} s".format(
+                raise _LeftBeforeStart(N_("the other clients were not ready within {:g} s").format(
                     self.config.handshake_timeout))
             if _peek_nowait(conn):
-                raise ProtocolError("unexpected data before DATA")
+                raise ProtocolError(N_("unexpected data before DATA"))
 
     def _transfer(self, test, conn, rec):
         """DATA header, the file with sendfile, then DONE -> BYE."""
@@ -512,50 +513,52 @@ class TCPFileServer:
                         rec.bytes = max(rec.bytes, source.tell())
                         raise
                     if sent == 0:
-                        raise EOFError("connection closed while sending")
+                        raise EOFError(N_("connection closed while sending"))
                     offset += sent
                     rec.bytes = offset
                     now = time.monotonic()
                     if now - last_update > 0.25:
                         last_update = now
                         test.board.update(row, "sending", progress_detail(offset, entry.size, rec.elapsed()))
-            test.board.update(row, "waiting", "all sent, waiting for DONE")
+            test.board.update(row, "waiting", _("all sent, waiting for DONE"))
             reader = LineReader(conn)
             done = reader.read_message()
             rec.stop_clock()  # server time: first byte sent -> DONE received
             if not isinstance(done, Done):
-                raise ProtocolError("expected DONE, got {}".format(done.VERB))
+                raise ProtocolError(N_("expected DONE, got {}").format(done.VERB))
             rec.sha256_received = done.sha256
             rec.extra["client_bytes"] = done.bytes
             rec.ok = done.ok and done.bytes == entry.size and done.sha256 == entry.sha256
             if not rec.ok:
-                rec.fail("client reports {} of {:,} bytes, hash {}".format(
-                    "verified" if done.ok else "FAILED", done.bytes,
-                    "matches" if done.sha256 == entry.sha256 else "differs"))
+                rec.fail(N_("client reports {} of {:,} bytes, hash {}").format(
+                    N_("verified") if done.ok else N_("FAILED"), done.bytes,
+                    N_("matches") if done.sha256 == entry.sha256 else N_("differs")))
             try:
                 send_message(conn, Bye(ok=rec.ok))
             except OSError:
                 pass
         except FileChanged as exc:
-            rec.fail("not sent: {}".format(exc))
+            rec.fail(N_("not sent: {}").format(exc))
             test.note("file_changed", _row(rec), str(exc), warn=True)
-            send_error_and_close(conn, "the file changed on the server; try again")
+            send_error_and_close(conn, N_("the file changed on the server; try again"))
         except socket.timeout:
             rec.stop_clock()
-            rec.fail("client stalled: nothing moved for {:g} s after {:,} bytes".format(self.config.timeout, rec.bytes))
+            rec.fail(N_("client stalled: nothing moved for {:g} s after {:,} bytes").format(self.config.timeout,
+                                                                                            rec.bytes))
         except (EOFError, ConnectionError) as exc:
             rec.stop_clock()
-            rec.fail("connection lost after {:,} bytes: {}".format(rec.bytes, exc))
+            rec.fail(N_("connection lost after {:,} bytes: {}").format(rec.bytes, exc))
         except ProtocolError as exc:
             rec.stop_clock()
-            rec.fail("protocol error: {}".format(exc))
+            rec.fail(N_("protocol error: {}").format(exc))
             send_error_and_close(conn, str(exc))
         except (OSError, ValueError) as exc:
             rec.stop_clock()
-            rec.fail("interrupted after {:,} bytes".format(rec.bytes) if test.stopping
-                     else "send failed after {:,} bytes: {}".format(rec.bytes, getattr(exc, "strerror", None) or exc))
+            rec.fail(N_("interrupted after {:,} bytes").format(rec.bytes) if test.stopping
+                     else N_("send failed after {:,} bytes: {}").format(rec.bytes,
+                                                                         getattr(exc, "strerror", None) or exc))
         if test.stopping and not rec.ok:
-            rec.reason = "server interrupted ({})".format(rec.reason)
+            rec.reason = N_("server interrupted ({})").format(rec.reason)
         test.finish_connection(rec)
 
     def close(self):
@@ -587,9 +590,9 @@ def _peek_nowait(conn):
     except (BlockingIOError, InterruptedError):
         return False
     except OSError as exc:
-        raise _LeftBeforeStart("connection lost: {}".format(exc))
+        raise _LeftBeforeStart(N_("connection lost: {}").format(exc))
     if not peek:
-        raise _LeftBeforeStart("client closed the connection before the start")
+        raise _LeftBeforeStart(N_("client closed the connection before the start"))
     return True
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from transfer.errors import UserError
 from transfer.paths import display_path
 from transfer.units import format_size  # noqa: F401 (re-exported: catalog.format_size)
+from transfer.i18n import N_, _
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -127,12 +128,12 @@ def _progress_line(name, stream):
         if interactive:
             if percent - state["last"] >= 1 or done == total:
                 state["last"] = percent
-                stream.write("\rcreating {}: {:5.1f}%".format(name, percent))
+                stream.write(_("\rcreating {}: {:5.1f}%").format(name, percent))
                 if done == total:
                     stream.write("\n")
                 stream.flush()
         elif done == total:
-            stream.write("created {} ({:,} bytes)\n".format(name, total))
+            stream.write(_("created {} ({:,} bytes)\n").format(name, total))
             stream.flush()
     return show
 
@@ -146,9 +147,9 @@ def ensure_standard_files(files_dir, stream=None, names=None):
     try:
         files_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError("cannot create the files folder {}: {}".format(files_dir, exc.strerror or exc))
+        raise UserError(_("cannot create the files folder {}: {}").format(files_dir, exc.strerror or exc))
     created = []
-    for name, (size, _) in STANDARD_FILES.items():
+    for name, (size, _sha) in STANDARD_FILES.items():
         if names is not None and name not in names:
             continue
         path = files_dir / name
@@ -159,7 +160,7 @@ def ensure_standard_files(files_dir, stream=None, names=None):
         try:
             generate_file(path, size, progress)
         except OSError as exc:
-            raise UserError("cannot create {}: {}".format(path, exc.strerror or exc))
+            raise UserError(_("cannot create {}: {}").format(path, exc.strerror or exc))
         log.info("created %s (%d bytes) in %.2f s", path, size, time.perf_counter() - started)
         _store_cached_sha256(path, _cache_key(path), STANDARD_FILES[name][1])  # known: nothing to hash
         created.append(path)
@@ -200,22 +201,22 @@ class FileEntry:
         else:  # pragma: no cover - Windows: no O_NOFOLLOW; refuse a link seen just before
             try:
                 if stat_module.S_ISLNK(os.lstat(path).st_mode):
-                    raise FileChanged("{} is now a symbolic link".format(self.name))
+                    raise FileChanged(N_("{} is now a symbolic link").format(self.name))
             except FileNotFoundError:
-                raise FileChanged("{} is gone".format(self.name))
+                raise FileChanged(N_("{} is gone").format(self.name))
         try:
             fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))  # a FIFO swapped in must not block
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise FileChanged("{} is now a symbolic link".format(self.name))
-            raise FileChanged("{} cannot be opened: {}".format(self.name, exc.strerror or exc))
+                raise FileChanged(N_("{} is now a symbolic link").format(self.name))
+            raise FileChanged(N_("{} cannot be opened: {}").format(self.name, exc.strerror or exc))
         try:
             opened = os.fstat(fd)
             if not stat_module.S_ISREG(opened.st_mode):
-                raise FileChanged("{} is no longer a regular file".format(self.name))
+                raise FileChanged(N_("{} is no longer a regular file").format(self.name))
             same = (opened.st_dev, opened.st_ino) == self._identity or not all(self._identity)
             if not same or opened.st_size != self.size:
-                raise FileChanged("{} was replaced or changed since it was listed".format(self.name))
+                raise FileChanged(N_("{} was replaced or changed since it was listed").format(self.name))
             if hasattr(os, "O_NONBLOCK") and hasattr(os, "set_blocking"):
                 os.set_blocking(fd, True)
             return os.fdopen(fd, "rb")
@@ -331,7 +332,7 @@ def hash_catalog(entries, stream=None, announce=16 * MiB):
         if not is_hash_cached(entry.path):
             hashed += 1
             if stream is not None and entry.size >= announce:
-                stream.write("hashing files/{} ({:,} bytes; cached in {} afterwards)\n".format(
+                stream.write(_("hashing files/{} ({:,} bytes; cached in {} afterwards)\n").format(
                     entry.name, entry.size, hash_cache_path(entry.path).name))
                 stream.flush()
         entry.sha256  # noqa: B018 - computes and caches
@@ -344,9 +345,9 @@ def list_files(files_dir):
     try:
         names = sorted(os.listdir(str(files_dir)))
     except FileNotFoundError:
-        raise UserError("the files folder {} does not exist".format(files_dir))
+        raise UserError(_("the files folder {} does not exist").format(files_dir))
     except OSError as exc:
-        raise UserError("cannot read the files folder {}: {}".format(files_dir, exc.strerror or exc))
+        raise UserError(_("cannot read the files folder {}: {}").format(files_dir, exc.strerror or exc))
     entries = []
     for name in names:
         if name.startswith(".") or name.endswith(".part"):
@@ -374,12 +375,12 @@ def select_file(entries, choice):
         number = int(choice)
         if 1 <= number <= len(entries):
             return entries[number - 1]
-    raise UserError("no file {!r} in the files folder (choose a name or a number from 1 to {})".format(
+    raise UserError(_("no file {!r} in the files folder (choose a name or a number from 1 to {})").format(
         choice, len(entries)))
 
 
 
 if __name__ == "__main__":  # pragma: no cover - manual helper
-    for _name, (_size, _) in STANDARD_FILES.items():
+    for _name, (_size, _sha) in STANDARD_FILES.items():
         print(_name, _size, generated_sha256(_size))
     sys.exit(0)

@@ -5,6 +5,7 @@ import os
 import sys
 
 from transfer.errors import UserError
+from transfer.i18n import _, localize
 from transfer.prompts import PromptClosed
 
 EXIT_OK = 0
@@ -31,11 +32,11 @@ def run_main(body, prog, eof_status=EXIT_OK):
     try:
         return body()
     except UserError as exc:
-        sys.stderr.write("{}: error: {}\n".format(prog, exc))
+        sys.stderr.write(_("{}: error: {}\n").format(prog, localize(str(exc))))
         return EXIT_USAGE
     except PromptClosed:
-        sys.stderr.write("{}: input ended, stopping\n".format(prog))
+        sys.stderr.write(_("{}: input ended, stopping\n").format(prog))
         return eof_status
     except KeyboardInterrupt:
-        sys.stderr.write("\n{}: interrupted\n".format(prog))
+        sys.stderr.write(_("\n{}: interrupted\n").format(prog))
         return EXIT_INTERRUPTED

@@ -24,6 +24,7 @@ from transfer.status import StatusBoard
 from transfer.tables import BUSY_PREFIX, is_busy, summary_table  # noqa: F401 (BUSY_PREFIX for callers)
 from transfer.testlog import TestLog
 from transfer.text import display, host_port
+from transfer.i18n import N_, _, localize
 
 
 class ClientRunResult:
@@ -60,22 +61,22 @@ def failure_reason(exc, rec, cancelled):
     if isinstance(exc, TransferFailed):
         return str(exc)
     if isinstance(exc, ProtocolError):
-        return "protocol error: {}".format(exc)
+        return N_("protocol error: {}").format(exc)
     if isinstance(exc, OSError):
         if cancelled:
-            return "interrupted after {:,} bytes".format(rec.bytes)
-        return "network error after {:,} bytes: {}".format(rec.bytes, exc.strerror or exc)
-    return "internal error: {!r}".format(exc)
+            return N_("interrupted after {:,} bytes").format(rec.bytes)
+        return N_("network error after {:,} bytes: {}").format(rec.bytes, exc.strerror or exc)
+    return N_("internal error: {!r}").format(exc)
 
 
 def ask_missing_settings(config, prompter, default_port):
     """Fill host and client count from prompts where no flag gave them."""
     if not config.host:
-        config.host = prompter.ask_text("Server address", "127.0.0.1")
+        config.host = prompter.ask_text(_("Server address"), "127.0.0.1")
     if not config.port:
         config.port = default_port
     if config.clients is None:
-        config.clients = prompter.ask_int("How many clients to start?", 1, 1, config.max_clients)
+        config.clients = prompter.ask_int(_("How many clients to start?"), 1, 1, config.max_clients)
     return config
 
 
@@ -87,7 +88,7 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
     re-raises nothing: the result says ``interrupted``.
     """
     clients = config.clients
-    board = StatusBoard("{} client - {} client(s) to {}".format(protocol.upper(), clients,
+    board = StatusBoard(_("{} client - {} client(s) to {}").format(protocol.upper(), clients,
                                                                  host_port(config.host, config.port)),
                         quiet=config.quiet)
     log = TestLog(config.logs_dir, protocol, "client")
@@ -96,7 +97,7 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
     sessions = [session_class(config, k, clients, board, go, cancel) for k in range(1, clients + 1)]
     # each session sets its own Event when its thread ends: a Ctrl-C that interrupts Thread.join()
     # can leave is_alive() False while the thread still runs (CPython gh-90882), so we wait on these
-    finished = [threading.Event() for _ in sessions]
+    finished = [threading.Event() for _session in sessions]
     threads = [threading.Thread(target=_run_session, args=(s, done), name="client-{}".format(s.record.client_id),
                                 daemon=True) for s, done in zip(sessions, finished)]
     interrupted = cancelled = False
@@ -115,7 +116,7 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
         refusal = free_space_problem(config.received_dir, sum(s.offer.size for s in sessions if s.offer is not None))
         if refusal:  # before READY: a server announcing more than the disk holds gets nothing
             board.stop()
-            sys.stderr.write("refusing the file: {}\n".format(refusal))
+            sys.stderr.write(_("refusing the file: {}\n").format(localize(refusal)))
             sys.stderr.flush()
             cancelled = True
             cancel.set()
@@ -124,7 +125,7 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
             if prompter is None:
                 prompter = Prompter()
             confirmed = prompter.confirm(
-                "{} of {} client(s) connected; file {} ({:,} bytes). Press Enter to send READY (q cancels): ".format(
+                _("{} of {} client(s) connected; file {} ({:,} bytes). Press Enter to send READY (q cancels): ").format(
                     connected, clients, display(offer.name, 100) if offer else "?", offer.size if offer else 0))
             board.start()
             if not confirmed:
@@ -145,7 +146,7 @@ def run_client(config, session_class, protocol, mode="stream", settings=None, pr
             log.begin(mode, None, None, None, clients, settings)
         for session in sessions:
             if session.record.state not in ("verified", "failed"):
-                session.record.fail("interrupted" if interrupted else "did not finish")
+                session.record.fail(N_("interrupted") if interrupted else N_("did not finish"))
             if refusal and not session.record.ok:
                 session.record.reason = refusal
             if is_busy(session.record):
@@ -204,15 +205,16 @@ def print_client_summary(result, extra_columns=(), out=None):
     if saved:
         folder = os.path.dirname(saved[0])
         count, total = disk_usage(received_files(folder))
-        out.write("received files: {} in {} (the folder now holds {} received file(s), {}; "
-                  "scripts/clean.py deletes them)\n".format(len(saved), folder, count, human_size(total)))
+        out.write(_("received files: {} in {} (the folder now holds {} received file(s), {}; "
+                  "scripts/clean.py deletes them)\n").format(len(saved), folder, count, human_size(total)))
     busy = [r for r in result.records if is_busy(r)]
     failed = [r for r in result.records if not r.ok and not is_busy(r)]
     if busy:
-        out.write("{} client(s) turned away with BUSY (the test was full or already running): {}\n".format(
+        out.write(_("{} client(s) turned away with BUSY (the test was full or already running): {}\n").format(
             len(busy), ", ".join(str(r.client_id) for r in busy)))
     if failed:
-        out.write("{} failed transfer(s): {}\n".format(
-            len(failed), "partial data kept as .part files" if partial else "no file was left under a final name"))
-    out.write("log: {}\n".format(result.log_path))
+        out.write(_("{} failed transfer(s): {}\n").format(
+            len(failed),
+            _("partial data kept as .part files") if partial else _("no file was left under a final name")))
+    out.write(_("log: {}\n").format(result.log_path))
     out.flush()

@@ -4,8 +4,10 @@ protocols share.  Tests and the benchmark build these objects directly."""
 from __future__ import annotations  # the annotations below are never evaluated: no typing import
 
 import argparse
+import sys
 
-from transfer import paths
+from transfer import i18n, paths
+from transfer.i18n import _
 
 DEFAULT_MAX_CLIENTS = 25
 DEFAULT_TIMEOUT = 30.0          # seconds a socket operation may block during a transfer
@@ -95,14 +97,14 @@ class ClientConfig(_Settings):
 def positive_int(text):
     """argparse type: a whole number >= 1."""
     if not (str(text).isascii() and str(text).isdigit()) or int(text) < 1:
-        raise argparse.ArgumentTypeError("expected a whole number of at least 1, got {!r}".format(text))
+        raise argparse.ArgumentTypeError(_("expected a whole number of at least 1, got {!r}").format(text))
     return int(text)
 
 
 def port_number(text):
     """argparse type: 0..65535."""
     if not (str(text).isascii() and str(text).isdigit()) or int(text) > 65535:
-        raise argparse.ArgumentTypeError("expected a port from 0 to 65535, got {!r}".format(text))
+        raise argparse.ArgumentTypeError(_("expected a port from 0 to 65535, got {!r}").format(text))
     return int(text)
 
 
@@ -111,17 +113,27 @@ def seconds(text):
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected a number of seconds, got {!r}".format(text))
+        raise argparse.ArgumentTypeError(_("expected a number of seconds, got {!r}").format(text))
     if not value > 0 or value > 86400 * 7:
-        raise argparse.ArgumentTypeError("expected a positive number of seconds, got {!r}".format(text))
+        raise argparse.ArgumentTypeError(_("expected a positive number of seconds, got {!r}").format(text))
     return value
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports bad flags in one line (exit 2) without the usage dump."""
+    """argparse that reports bad flags in one line (exit 2) without the usage dump, in the
+    language chosen from ``--lang`` or the locale (see transfer/i18n.py; --help too)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", i18n.HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        """Choose the language first (``--lang`` or the locale), so --help and errors use it."""
+        i18n.setup(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
 
     def error(self, message):
-        self.exit(2, "{}: error: {} (see --help)\n".format(self.prog, message))
+        self.exit(2, _("{}: error: {} (see --help)\n").format(self.prog, message))
 
 
 def server_parser(prog, description, default_port):
@@ -154,6 +166,7 @@ def server_parser(prog, description, default_port):
                         help="seconds a new connection has to send HELLO (default %(default)s)")
     parser.add_argument("--test-timeout", type=seconds, metavar="S",
                         help="give up a test that has not finished after S seconds (default: no limit)")
+    i18n.add_argument(parser)
     return parser
 
 
@@ -192,6 +205,7 @@ def client_parser(prog, description, default_port):
                         help="seconds to wait for the server's answers before the data (default %(default)s)")
     parser.add_argument("--max-clients", type=positive_int, default=1000, metavar="N",
                         help="largest number of clients accepted at the prompt (default %(default)s)")
+    i18n.add_argument(parser)
     return parser
 
 

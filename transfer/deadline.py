@@ -9,6 +9,7 @@ TCP server's HELLO phase).  Both TCP programs use it.
 
 import socket
 import time
+from transfer.i18n import N_
 
 
 class Deadline:
@@ -40,7 +41,7 @@ class Deadline:
         """Give *sock* a timeout of what is left; ``socket.timeout`` if nothing is."""
         left = self.remaining()
         if left is not None and left <= 0:
-            raise socket.timeout("deadline of {:g} s passed".format(self.seconds))
+            raise socket.timeout(N_("deadline of {:g} s passed").format(self.seconds))
         sock.settimeout(left)
 
     def __repr__(self):

@@ -9,6 +9,7 @@ import os
 import shutil
 
 from transfer.units import format_size
+from transfer.i18n import N_
 
 #: bytes to keep free beyond the announced size (none: the write path still reports a disk that fills meanwhile)
 MARGIN = 0
@@ -35,5 +36,5 @@ def free_space_problem(folder, needed, margin=MARGIN):
     free = free_bytes(folder)
     if free is None or needed + margin <= free:
         return None
-    return "not enough free space in {}: the file(s) need {} ({:,} bytes), {} free".format(
+    return N_("not enough free space in {}: the file(s) need {} ({:,} bytes), {} free").format(
         folder, format_size(needed), needed, format_size(free))

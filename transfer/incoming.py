@@ -20,6 +20,7 @@ from pathlib import Path
 
 from transfer.errors import TransferFailed
 from transfer.hashing import BackgroundHasher, BackgroundWorker, InlineHasher
+from transfer.i18n import N_
 from transfer.paths import replace_file
 
 READ_BACK = 1024 * 1024
@@ -28,8 +29,8 @@ READ_BACK = 1024 * 1024
 def describe_os_error(exc):
     """A one-line reason for an OSError while writing (disk full gets its name)."""
     if getattr(exc, "errno", None) == errno.ENOSPC:
-        return "disk full while writing the received file"
-    return "cannot write the received file: {}".format(exc.strerror or exc)
+        return N_("disk full while writing the received file")
+    return N_("cannot write the received file: {}").format(exc.strerror or exc)
 
 
 _TEMP_FLAGS = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
@@ -76,7 +77,7 @@ class IncomingFile:
             folder.mkdir(parents=True, exist_ok=True)
             handle, temp = _create_temp(str(folder), self.final_path.name)
         except OSError as exc:
-            raise TransferFailed("cannot create a file in {}: {}".format(folder, exc.strerror or exc))
+            raise TransferFailed(N_("cannot create a file in {}: {}").format(folder, exc.strerror or exc))
         self.temp_path = Path(temp)
         _apply_umask(handle)
         self._file = os.fdopen(handle, "w+b", buffering=0)
@@ -141,12 +142,12 @@ class IncomingFile:
         if error is not None:
             if isinstance(error, OSError):
                 raise TransferFailed(describe_os_error(error))
-            raise TransferFailed("cannot write the received file: {!r}".format(error))
+            raise TransferFailed(N_("cannot write the received file: {!r}").format(error))
 
     def _stop_writer(self, timeout=60.0):
         if self._writer is not None:
             if not self._writer.close(timeout):
-                raise TransferFailed("writing the received file stalled")
+                raise TransferFailed(N_("writing the received file stalled"))
             self._raise_write_error()
 
     def write_at(self, offset, data, on_done=None):
@@ -184,7 +185,7 @@ class IncomingFile:
             while remaining:
                 piece = self._file.read(min(READ_BACK, remaining))
                 if not piece:
-                    raise TransferFailed("received file shrank while reading it back")
+                    raise TransferFailed(N_("received file shrank while reading it back"))
                 self._hasher.submit(piece)
                 remaining -= len(piece)
             self.hashed += length
@@ -206,14 +207,14 @@ class IncomingFile:
         received = self.digest()
         self._close_file()
         if self.written != self.size or self.hashed != self.size:
-            raise TransferFailed("incomplete file: {:,} of {:,} bytes".format(self.written, self.size))
+            raise TransferFailed(N_("incomplete file: {:,} of {:,} bytes").format(self.written, self.size))
         if received != self.expected_sha256:
-            raise TransferFailed("SHA-256 mismatch: expected {}..., received {}...".format(
+            raise TransferFailed(N_("SHA-256 mismatch: expected {}..., received {}...").format(
                 (self.expected_sha256 or "?")[:16], received[:16]))
         try:
             replace_file(self.temp_path, self.final_path)  # retried on Windows (antivirus)
         except OSError as exc:
-            raise TransferFailed("cannot rename the received file: {}".format(exc.strerror or exc))
+            raise TransferFailed(N_("cannot rename the received file: {}").format(exc.strerror or exc))
         return received
 
     def discard(self, keep_partial=False):

@@ -13,6 +13,7 @@ import socket
 import urllib.parse
 
 from transfer.errors import ProtocolError
+from transfer.i18n import N_
 from transfer.text import quoted
 
 MAX_LINE = 1024
@@ -33,7 +34,7 @@ def quote(value):
 def unquote(value):
     """Decode a wire value (bytes) to str; malformed escapes raise ProtocolError."""
     if not _VALUE.match(value):
-        raise ProtocolError("malformed value {!r}".format(value[:40]))
+        raise ProtocolError(N_("malformed value {!r}").format(value[:40]))
     return urllib.parse.unquote_to_bytes(value).decode("utf-8", errors="replace")
 
 
@@ -71,10 +72,10 @@ class IntField(Field):
 
     def parse(self, text):
         if not (text.isascii() and text.isdigit()) or len(text) > 20:  # "²".isdigit() is True
-            raise ProtocolError("{} must be a whole number, got {}".format(self.name, printable(text, 30)))
+            raise ProtocolError(N_("{} must be a whole number, got {}").format(self.name, printable(text, 30)))
         value = int(text)
         if not self.low <= value <= self.high:
-            raise ProtocolError("{}={} is out of range {}..{}".format(self.name, value, self.low, self.high))
+            raise ProtocolError(N_("{}={} is out of range {}..{}").format(self.name, value, self.low, self.high))
         return value
 
 
@@ -96,7 +97,7 @@ class HexField(Field):
 
     def parse(self, text):
         if not _HEX64.match(text):
-            raise ProtocolError("{} must be 64 lowercase hex digits".format(self.name))
+            raise ProtocolError(N_("{} must be 64 lowercase hex digits").format(self.name))
         return text
 
 
@@ -109,7 +110,7 @@ class TextField(Field):
 
     def parse(self, text):
         if len(text) > self.max_length:
-            raise ProtocolError("{} is longer than {} characters".format(self.name, self.max_length))
+            raise ProtocolError(N_("{} is longer than {} characters").format(self.name, self.max_length))
         return text
 
 
@@ -153,7 +154,7 @@ class Message:
             if field.name in fields:
                 values[field.name] = field.parse(fields[field.name])
             elif field.required:
-                raise ProtocolError("{} is missing {}".format(cls.VERB, field.name))
+                raise ProtocolError(N_("{} is missing {}").format(cls.VERB, field.name))
         return cls(**values)
 
     def __eq__(self, other):
@@ -172,28 +173,28 @@ def build_registry(*classes):
 def split_line(line):
     """Check a raw line and split it into (verb bytes, {key: decoded str})."""
     if len(line) > MAX_LINE:
-        raise ProtocolError("line longer than {} bytes".format(MAX_LINE))
+        raise ProtocolError(N_("line longer than {} bytes").format(MAX_LINE))
     if line.endswith(b"\n"):
         line = line[:-1]
     if line.endswith(b"\r"):
         line = line[:-1]
     if not line:
-        raise ProtocolError("empty line")
+        raise ProtocolError(N_("empty line"))
     try:
         line.decode("ascii")
     except UnicodeDecodeError:
-        raise ProtocolError("line is not ASCII")
+        raise ProtocolError(N_("line is not ASCII"))
     parts = line.split(b" ")
     verb = parts[0]
     if not _VERB.match(verb):
-        raise ProtocolError("bad verb {}".format(printable(verb.decode("ascii"), 40)))
+        raise ProtocolError(N_("bad verb {}").format(printable(verb.decode("ascii"), 40)))
     fields = {}
     for part in parts[1:]:
         if not part:
             continue
         key, sep, value = part.partition(b"=")
         if not sep or not _KEY.match(key):
-            raise ProtocolError("bad field {}".format(printable(part.decode("ascii"), 40)))
+            raise ProtocolError(N_("bad field {}").format(printable(part.decode("ascii"), 40)))
         fields[key.decode("ascii")] = unquote(value)
     return verb.decode("ascii"), fields
 
@@ -203,7 +204,7 @@ def decode(line, registry):
     verb, fields = split_line(line)
     cls = registry.get(verb)
     if cls is None:
-        raise ProtocolError("unknown verb {}".format(printable(verb, 40)))
+        raise ProtocolError(N_("unknown verb {}").format(printable(verb, 40)))
     return cls.from_fields(fields)
 
 
@@ -287,14 +288,14 @@ class LineReader:
                 del self._buffer[:end + 1]
                 return line
             if len(self._buffer) >= MAX_LINE:
-                raise ProtocolError("line longer than {} bytes".format(MAX_LINE))
+                raise ProtocolError(N_("line longer than {} bytes").format(MAX_LINE))
             if deadline is not None:
                 deadline.arm(self.sock)
             chunk = self.sock.recv(4096)
             if not chunk:
                 if self._buffer:
-                    raise EOFError("connection closed in the middle of a line")
-                raise EOFError("connection closed by the peer")
+                    raise EOFError(N_("connection closed in the middle of a line"))
+                raise EOFError(N_("connection closed by the peer"))
             self._buffer += chunk
 
     def read_message(self, registry=TCP_MESSAGES, deadline=None):

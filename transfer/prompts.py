@@ -3,6 +3,8 @@ end of input (Ctrl-D / Ctrl-Z) raises PromptClosed for a clean exit."""
 
 import sys
 
+from transfer.i18n import _
+
 
 class PromptClosed(Exception):
     """Input ended (EOF) while a question was waiting for an answer."""
@@ -32,19 +34,19 @@ class Prompter:
     def ask_int(self, question, default, low, high):
         """A whole number in [low, high]; empty answer means *default*."""
         while True:
-            answer = self._ask("{} [{}-{}, default {}]: ".format(question, low, high, default))
+            answer = self._ask(_("{} [{}-{}, default {}]: ").format(question, low, high, default))
             if answer == "":
                 return default
             if answer.isascii() and answer.isdigit() and low <= int(answer) <= high:
                 return int(answer)
-            self.tell("  please type a whole number from {} to {}".format(low, high))
+            self.tell(_("  please type a whole number from {} to {}").format(low, high))
 
     def ask_text(self, question, default):
         """Free text; empty answer means *default*."""
         answer = self._ask("{} [{}]: ".format(question, default))
         return answer or default
 
-    def ask_choice(self, question, choose, quit_words=("q", "quit", "exit")):
+    def ask_choice(self, question, choose, quit_words=("q", "quit", "exit", "salir")):
         """Ask until ``choose(answer)`` returns a value instead of raising
         ValueError; returns None when the person types q."""
         while True:
@@ -59,4 +61,4 @@ class Prompter:
     def confirm(self, question):
         """Wait for Enter (any answer but q/n confirms); False on q or n."""
         answer = self._ask(question)
-        return answer.lower() not in ("q", "n", "no", "quit")
+        return answer.lower() not in ("q", "n", "no", "quit", "salir", "cancelar")

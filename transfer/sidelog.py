@@ -16,6 +16,7 @@ from pathlib import Path
 
 from transfer.paths import display_path
 from transfer.text import display
+from transfer.i18n import _, localize
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class SideLines:
         if test_log is not None:
             test_log.add_event(kind, peer, detail)
             if board is not None and not self.quiet:
-                board.note("{} from {}: {}".format(kind, peer, display(detail, 120)))
+                board.note(_("{} from {}: {}").format(kind, peer, display(localize(detail), 120)))
             return
         with self._lock:
             self._pending[kind] = self._pending.get(kind, 0) + 1
@@ -55,7 +56,8 @@ class SideLines:
                 return
             stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
             try:
-                handle.write("{} {} from {}: {}\n".format(stamp, kind, display(peer, 100), display(detail, 300)))
+                handle.write(_("{} {} from {}: {}\n").format(stamp, kind, display(peer, 100),
+                                                             display(localize(detail), 300)))
                 handle.flush()
                 self._written += 1
             except OSError as exc:
@@ -82,7 +84,7 @@ class SideLines:
         if not pending or self.path is None:
             return ""
         counts = ", ".join("{} {}".format(n, kind) for kind, n in sorted(pending.items()))
-        return "between tests: {} (logged in {})".format(counts, display_path(self.path))
+        return _("between tests: {} (logged in {})").format(counts, display_path(self.path))
 
     def close(self):
         """Close the between-tests log (idempotent)."""

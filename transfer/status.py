@@ -10,7 +10,12 @@ import shutil
 import sys
 import threading
 
+from transfer.i18n import N_, _
+
 FINAL_STATES = ("verified", "failed")
+#: the row states the programs use (kept English in the code; shown with _(state))
+STATE_WORDS = (N_("connecting"), N_("connected"), N_("ready"), N_("receiving"), N_("sending"), N_("waiting"),
+               N_("verified"), N_("failed"), N_("left"), N_("busy"), N_("interrupted"), N_("finishing"))
 
 
 ENABLE_VIRTUAL_TERMINAL_PROCESSING = 0x0004
@@ -101,7 +106,7 @@ class StatusBoard:
             self._rows[key] = (state, detail)
         if self.quiet or self.interactive or previous == state:
             return
-        line = "{}: {}{}\n".format(key, state, " - " + detail if detail else "")
+        line = "{}: {}{}\n".format(key, _(state), " - " + detail if detail else "")
         with self._lock:
             self.stream.write(line)
             self.stream.flush()
@@ -140,9 +145,9 @@ class StatusBoard:
         width = shutil.get_terminal_size((100, 30)).columns
         lines = [self.title]
         counts = {}
-        for state, _ in self._rows.values():
+        for state, _detail in self._rows.values():
             counts[state] = counts.get(state, 0) + 1
-        lines.append("  " + ", ".join("{} {}".format(n, s) for s, n in sorted(counts.items())))
+        lines.append("  " + ", ".join("{} {}".format(n, _(s)) for s, n in sorted(counts.items())))
         room = max(3, height - 4)
         keys = self._order
         if len(keys) > room:
@@ -154,9 +159,9 @@ class StatusBoard:
             hidden = 0
         for key in keys:
             state, detail = self._rows[key]
-            lines.append("  {:<12} {:<10} {}".format(str(key), state, detail)[:width - 1])
+            lines.append("  {:<12} {:<10} {}".format(str(key), _(state), detail)[:width - 1])
         if hidden:
-            lines.append("  ... and {} more".format(hidden))
+            lines.append(_("  ... and {} more").format(hidden))
         self._erase()
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
@@ -167,4 +172,4 @@ def progress_detail(done, total, elapsed):
     """'42.0% 812.3 MB/s' for a receiving row."""
     percent = 100.0 * done / total if total else 100.0
     rate = done / elapsed / 1e6 if elapsed > 0 else 0.0
-    return "{:5.1f}% {:8.1f} MB/s".format(percent, rate)
+    return _("{:5.1f}% {:8.1f} MB/s").format(percent, rate)

@@ -3,6 +3,7 @@
 from transfer.records import aggregate
 from transfer.text import display
 from transfer.units import format_ms, format_rate
+from transfer.i18n import _, digits, localize, number
 
 BUSY_PREFIX = "server is busy"   # how a client's reason starts when the server answered BUSY
 
@@ -35,24 +36,25 @@ def summary_table(records, extra_columns=()):
     """The end-of-test table: one row per connection, then the totals line.
 
     *extra_columns* is a sequence of (header, function(record) -> str)."""
-    headers = ["client", "client address", "result", "bytes", "time", "rate"] + [h for h, _ in extra_columns]
+    headers = [_("client"), _("client address"), _("result"), _("bytes"), _("time"), _("rate")] + [
+        _(h) for h, _fn in extra_columns]
     rows = []
     ordered = sorted(records, key=lambda r: (r.client_id is None, r.client_id or 0, r.client_port or 0))
     for rec in ordered:
         if rec.ok:
-            result = "verified"
+            result = _("verified")
         elif is_busy(rec):  # the server's own words: "this test already has its 5 client(s)"
             said = (rec.reason or "")[len(BUSY_PREFIX):].lstrip(": ").strip("'")
-            result = "BUSY: " + display(said or "not in this test", 60)
+            result = _("BUSY: ") + display(localize(said) if said else _("not in this test"), 60)
         else:
-            result = "FAILED: " + display(rec.reason or "unknown", 60)
+            result = _("FAILED: ") + display(localize(rec.reason or "unknown"), 60)
         row = [rec.client_id if rec.client_id is not None else "?", rec.client_address, result,
-               "{:,}".format(rec.bytes), format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)]
-        row.extend(fn(rec) for _, fn in extra_columns)
+               number(rec.bytes), format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)]
+        row.extend(digits(fn(rec)) for _h, fn in extra_columns)  # numbers in the language's style
         rows.append(row)
     total, rate = aggregate(records)
     verified = sum(1 for r in records if r.ok)
     busy = sum(1 for r in records if is_busy(r))
-    footer = "{} of {} verified{}; {:,} bytes in all; aggregate {}".format(
-        verified, len(records), "; {} turned away with BUSY".format(busy) if busy else "", total, format_rate(rate))
+    footer = _("{} of {} verified{}; {:,} bytes in all; aggregate {}").format(
+        verified, len(records), _("; {} turned away with BUSY").format(busy) if busy else "", total, format_rate(rate))
     return render_table(headers, rows) + "\n" + footer

@@ -16,9 +16,30 @@ import time
 from pathlib import Path
 
 from transfer.errors import UserError
+from transfer.i18n import N_, _, localize
 from transfer.messages import printable
 from transfer.records import aggregate
 from transfer.units import format_ms, format_rate
+
+
+#: the text log's labels of ConnectionRecord.extra keys (key with spaces; English is the key itself)
+EXTRA_LABELS = (N_("file name"), N_("clients announced"), N_("server verdict"), N_("client bytes"), N_("server"),
+                N_("chunk size"), N_("chunk data"), N_("chunks"), N_("control received"), N_("control sent"),
+                N_("datagrams expected"), N_("datagrams received"), N_("datagrams sent"), N_("delivery ms"),
+                N_("duplicates"), N_("end sent"), N_("end received"), N_("ignored datagrams"), N_("loss pct"),
+                N_("out of order"), N_("resent datagrams"), N_("resent pct"), N_("so rcvbuf"), N_("so sndbuf"),
+                N_("transfer id"), N_("bytes received"), N_("first gap seq"), N_("gaps seen"),
+                N_("nack datagrams"), N_("nack rounds"), N_("dropped writer behind"), N_("rate bytes per s set"),
+                N_("rate blackouts"), N_("rate decreases"), N_("rate final"), N_("rate max"), N_("rate min"),
+                N_("rate silences"), N_("rate start"), N_("bytes sent total"), N_("datagrams resent"),
+                N_("loss before recovery pct"), N_("rate sent bytes per s"), N_("rate received bytes per s"),
+                N_("suggested rate bytes per s"), N_("io path"), N_("rate control"), N_("receive threads"),
+                N_("feedback sent"), N_("feedback received"), N_("receive calls"), N_("datagrams per call"),
+                N_("send errors"), N_("rate estimate"), N_("server answered"), N_("test clients"), N_("nack sent"),
+                N_("rate loss rounds"), N_("rate overshoots"), N_("rate queue rounds"), N_("rate startup restarts"),
+                N_("rate startup rounds"))
+#: the test modes as the text log shows them
+MODE_WORDS = (N_("stream"), N_("raw"), N_("reliable"))
 
 
 def _iso(epoch):
@@ -68,7 +89,7 @@ def _open_exclusive(folder, stamp):
             os.unlink(str(text_path))
             continue
         return text_path, text, json_path, sidecar
-    raise UserError("cannot find a free log name in {}".format(folder))
+    raise UserError(_("cannot find a free log name in {}").format(folder))
 
 
 EVENT_LINES_PER_KIND = 10   # events of one kind written line by line per test; the rest are counted
@@ -86,7 +107,7 @@ class TestLog:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UserError("cannot create the log folder {}: {}".format(folder, exc.strerror or exc))
+            raise UserError(_("cannot create the log folder {}: {}").format(folder, exc.strerror or exc))
         stamp = time.strftime("%Y-%m-%d-%H-%M-%S", time.localtime(self.started_epoch))
         self.path, self._text, self.sidecar_path, self._json = _open_exclusive(folder, stamp)
         self._lock = threading.Lock()
@@ -120,15 +141,15 @@ class TestLog:
             "text_log": self.path.name,
         }
         lines = [
-            "{} {} log - test started {}".format(self.protocol.upper(), self.role, record["started"]),
-            "file: {} ({:,} bytes)".format(printable(file_name) if file_name is not None else "-",
+            _("{} {} log - test started {}").format(self.protocol.upper(), _(self.role), record["started"]),
+            _("file: {} ({:,} bytes)").format(printable(file_name) if file_name is not None else "-",
                                            file_size or 0),
             "sha256: {}".format(file_sha256 or "-"),
-            "clients in this test: {}   mode: {}".format(clients, mode),
-            "host: {}   python {} on {}".format(record["host"], record["python"], record["platform"]),
+            _("clients in this test: {}   mode: {}").format(clients, _(mode)),
+            _("host: {}   python {} on {}").format(record["host"], record["python"], record["platform"]),
         ]
         if settings:
-            lines.append("settings: " + ", ".join("{}={}".format(k, v) for k, v in sorted(settings.items())))
+            lines.append(_("settings: ") + ", ".join("{}={}".format(k, v) for k, v in sorted(settings.items())))
         lines.append("")
         self._write(lines, record)
 
@@ -138,27 +159,29 @@ class TestLog:
         with self._lock:
             self._records.append(rec)
         lines = [
-            "connection: client {}  client {}  server {}".format(
+            _("connection: client {}  client {}  server {}").format(
                 rec.client_id if rec.client_id is not None else "?", rec.client_address, rec.server_address),
-            "  bytes {}: {:,}".format("sent" if self.role == "server" else "received", rec.bytes),
-            "  success: {}{}".format("yes" if rec.ok else "no",
-                                     "" if rec.ok else " - " + printable(rec.reason or "unknown", 300)),
-            "  sha256 expected: {}".format(rec.sha256_expected or "-"),
-            "  sha256 received: {}".format(rec.sha256_received or "-"),
-            "  transfer time: {}   rate: {}".format(format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)),
+            (_("  bytes sent: {:,}") if self.role == "server" else _("  bytes received: {:,}")).format(rec.bytes),
+            _("  success: {}{}").format(_("yes") if rec.ok else _("no"),
+                                        "" if rec.ok else " - " + printable(localize(rec.reason or "unknown"), 300)),
+            _("  sha256 expected: {}").format(rec.sha256_expected or "-"),
+            _("  sha256 received: {}").format(rec.sha256_received or "-"),
+            _("  transfer time: {}   rate: {}").format(format_ms(rec.time_ms), format_rate(rec.rate_bytes_per_s)),
         ]
         for key in sorted(rec.extra):
             if key != "client_report":
                 value = rec.extra[key]
                 if isinstance(value, str) and not value.isprintable():
                     value = printable(value)  # a name from the wire: no raw control characters
-                lines.append("  {}: {}".format(key.replace("_", " "), value))
+                elif isinstance(value, str):
+                    value = _(value)  # a stored English word ("ok", "no BYE") in the text log's language
+                lines.append("  {}: {}".format(_(key.replace("_", " ")), value))
         if rec.extra.get("client_report"):
-            lines.append("  client report: {}".format(json.dumps(rec.extra["client_report"], sort_keys=True)))
+            lines.append(_("  client report: {}").format(json.dumps(rec.extra["client_report"], sort_keys=True)))
         if rec.saved_as:
-            lines.append("  saved as: {}".format(rec.saved_as))
+            lines.append(_("  saved as: {}").format(rec.saved_as))
         if rec.partial_as:
-            lines.append("  partial file kept as: {}".format(rec.partial_as))
+            lines.append(_("  partial file kept as: {}").format(rec.partial_as))
         self._write(lines, data)
 
     def event(self, kind, peer, detail):
@@ -177,11 +200,11 @@ class TestLog:
             return False
         now = time.time()
         record = {"record": "event", "at": now, "kind": kind, "peer": peer, "detail": printable(detail, 300)}
-        line = "event {} {} from {}: {}".format(
-            time.strftime("%H:%M:%S", time.localtime(now)), kind, peer, record["detail"])
+        line = _("event {} {} from {}: {}").format(
+            time.strftime("%H:%M:%S", time.localtime(now)), kind, peer, printable(localize(detail), 300))
         lines = [line]
         if seen == self.event_lines:
-            lines.append("  (further '{}' events of this test are only counted: see the summary)".format(kind))
+            lines.append(_("  (further '{}' events of this test are only counted: see the summary)").format(kind))
         self._write(lines, record)
         return True
 
@@ -215,17 +238,17 @@ class TestLog:
         summary["events_suppressed"] = suppressed
         lines = [
             "",
-            "summary: {} of {} verified, {} failed{}".format(
+            _("summary: {} of {} verified, {} failed{}").format(
                 verified, self.clients if self.clients is not None else len(records), len(records) - verified,
-                ", INTERRUPTED" if interrupted else ""),
-            "total bytes: {:,}   aggregate rate: {}".format(total, format_rate(rate)),
+                _(", INTERRUPTED") if interrupted else ""),
+            _("total bytes: {:,}   aggregate rate: {}").format(total, format_rate(rate)),
         ]
         if counts:
-            lines.append("events: " + ", ".join(
-                "{} {:,}{}".format(kind, count, " ({:,} not logged one by one)".format(suppressed[kind])
+            lines.append(_("events: ") + ", ".join(
+                "{} {:,}{}".format(kind, count, _(" ({:,} not logged one by one)").format(suppressed[kind])
                                    if kind in suppressed else "")
                 for kind, count in sorted(counts.items())))
-        lines.append("test ended {}; result: {}".format(summary["ended"], "OK" if ok else "FAILED"))
+        lines.append(_("test ended {}; result: {}").format(summary["ended"], _("OK") if ok else _("FAILED")))
         self._write(lines, summary)
         with self._lock:
             self._closed = True

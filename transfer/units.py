@@ -2,6 +2,8 @@
 
 import re
 
+from transfer.i18n import number
+
 _SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kKmMgG]?)(i?)[bB]?\s*\Z")
 
 
@@ -23,14 +25,14 @@ def format_rate(bytes_per_second):
     """'812.4 MB/s' (MB = 10^6 bytes); '-' when unknown."""
     if bytes_per_second is None:
         return "-"
-    return "{:,.1f} MB/s".format(bytes_per_second / 1e6)
+    return "{} MB/s".format(number(bytes_per_second / 1e6, 1))
 
 
 def format_ms(milliseconds):
     """'1,234.567 ms'; '-' when unknown."""
     if milliseconds is None:
         return "-"
-    return "{:,.3f} ms".format(milliseconds)
+    return "{} ms".format(number(milliseconds, 3))
 
 
 def format_size(size):
@@ -38,6 +40,6 @@ def format_size(size):
     value = float(size)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if value < 1024 or unit == "TiB":
-            return "{:.0f} {}".format(value, unit) if unit == "B" else "{:.1f} {}".format(value, unit)
+            return "{} {}".format(number(value, 0 if unit == "B" else 1), unit)
         value /= 1024
     return str(size)

@@ -40,6 +40,7 @@ from udp.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT, HELLO_KEEPALIVE, add_
 from udp.transport import SOL_UDP, UDP_GRO, DatagramReceiver, io_path_text
 from udp.validation import check_offer
 from udp.packets import report_icmp_errors  # noqa: E402 (kept apart: merges)
+from transfer.i18n import N_, _, localize
 
 ZERO_SHA256 = "0" * 64
 FIRST_INTERVAL = 0.25            # HELLO and READY are repeated, the interval doubling ...
@@ -59,7 +60,7 @@ def resolve(host, port):
     try:
         infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)
     except socket.gaierror as exc:
-        raise TransferFailed("cannot resolve {!r}: {}".format(host, exc.strerror or exc))
+        raise TransferFailed(N_("cannot resolve {!r}: {}").format(host, exc.strerror or exc))
     family, _, _, _, address = infos[0]
     return family, address
 
@@ -93,7 +94,7 @@ class UDPClientSession:
         self.sock = None
         self.server = None       # the well-known address
         self.session = None      # the session's address (source of FILE)
-        self.row = "client {}".format(client_id)
+        self.row = _("client {}").format(client_id)
         self._buffer = bytearray(RECV_BUFFER)
         self._view = memoryview(self._buffer)
         self._aborted = False
@@ -115,7 +116,7 @@ class UDPClientSession:
         self._aborted = True
         sock, session = self.sock, self.session
         if sock is not None and session is not None and self.record.extra["server_verdict"] is None:
-            send_control(sock, ErrorMessage(reason="client interrupted (Ctrl-C)"), session)
+            send_control(sock, ErrorMessage(reason=N_("client interrupted (Ctrl-C)")), session)
         if self.sock is not None:
             try:
                 self.sock.close()
@@ -157,7 +158,7 @@ class UDPClientSession:
                         and rec.extra["server_verdict"] is None:
                     # no REPORT went out (cancelled, disk full, ...): tell the session, once, why
                     send_control(self.sock, ErrorMessage(reason=rec.reason[:200]), self.session)
-                self._state("failed", printable(rec.reason, 80))
+                self._state("failed", printable(localize(rec.reason), 80))
             if self.sock is not None:
                 try:
                     self.sock.close()
@@ -186,15 +187,15 @@ class UDPClientSession:
         cfg = self.config
         where = address_text((cfg.host, cfg.port))
         if exc is not None and self.record.extra.get("server_answered"):
-            return TransferFailed("the UDP server at {} stopped answering: {}".format(
+            return TransferFailed(N_("the UDP server at {} stopped answering: {}").format(
                 where, (exc.strerror or str(exc)).lower()))
         detail = ""
         if isinstance(exc, (ConnectionRefusedError, ConnectionResetError)):
-            detail = ": connection refused (ICMP port unreachable)"
+            detail = N_(": connection refused (ICMP port unreachable)")
         elif exc is not None:
             detail = ": {}".format(exc.strerror or exc)
-        return TransferFailed("no UDP server answered at {}{} (is udp/server.py running there? is UDP {} "
-                              "open?)".format(where, detail, cfg.port))
+        return TransferFailed(N_("no UDP server answered at {}{} (is udp/server.py running there? is UDP {} "
+                              "open?)").format(where, detail, cfg.port))
 
     def _send_strict(self, message, destination):
         """Send during the handshake: an error (network unreachable, an ICMP error reported on the
@@ -205,7 +206,7 @@ class UDPClientSession:
             pass   # out of buffer space for a moment: as if lost
         except OSError as exc:
             if self._aborted:
-                raise TransferFailed("cancelled before the server answered")
+                raise TransferFailed(N_("cancelled before the server answered"))
             raise self._no_server(exc)
 
     def _control_from(self, datagram, source, allowed):
@@ -252,9 +253,9 @@ class UDPClientSession:
                 self._take_offer(message, source)
                 return True
             if isinstance(message, Busy) and source == self.server:
-                raise TransferFailed("server is busy: {}".format(printable(message.reason)))
+                raise TransferFailed(N_("server is busy: {}").format(printable(message.reason)))
             if isinstance(message, ErrorMessage):
-                raise TransferFailed("server error: {}".format(printable(message.reason)))
+                raise TransferFailed(N_("server error: {}").format(printable(message.reason)))
             return None
         began = time.monotonic()
         while True:
@@ -265,16 +266,16 @@ class UDPClientSession:
             else:
                 until, max_interval = began + cfg.handshake_timeout, HELLO_MAX_INTERVAL
             result = self._exchange(self._hello, self.server, until - time.monotonic(), max_interval, answer,
-                                    "cancelled before the server answered", send=self._send_strict)
+                                    N_("cancelled before the server answered"), send=self._send_strict)
             if result is True:
                 break
             if result == "retry":
-                self._state("connecting", "the server answered; joining the test")
+                self._state("connecting", _("the server answered; joining the test"))
                 continue
             if not self.record.extra["server_answered"]:
                 raise self._no_server()
-            raise TransferFailed("the UDP server at {} answers, but no test took this client within {:g} s "
-                                 "(--handshake-timeout): is a test waiting for clients?".format(
+            raise TransferFailed(N_("the UDP server at {} answers, but no test took this client within {:g} s "
+                                 "(--handshake-timeout): is a test waiting for clients?").format(
                                      address_text((cfg.host, cfg.port)), cfg.handshake_timeout))
         self._icmp_fatal = False
         report_icmp_errors(self.sock, False)
@@ -312,11 +313,11 @@ class UDPClientSession:
 
     def _take_offer(self, offer, source):
         if offer.mode != self.mode:
-            raise TransferFailed("server runs {} mode".format(printable(offer.mode, 20)))
+            raise TransferFailed(N_("server runs {} mode").format(printable(offer.mode, 20)))
         try:
             check_offer(offer.size, offer.chunk)   # before anything is sized from them
         except ProtocolError as exc:
-            raise TransferFailed("server announced an impossible transfer: {}".format(exc))
+            raise TransferFailed(N_("server announced an impossible transfer: {}").format(exc))
         self.offer = offer
         self.session = source
         rec = self.record
@@ -327,7 +328,7 @@ class UDPClientSession:
         rec.extra["datagrams_expected"] = chunk_count(offer.size, offer.chunk)
         family = self.sock.family
         rec.set_addresses(local_address(family, source, self.sock.getsockname()[1]), source, "client")
-        self._state("connected", "file {} ({:,} bytes), test of {} client(s), session port {}".format(
+        self._state("connected", _("file {} ({:,} bytes), test of {} client(s), session port {}").format(
             printable(offer.name, 60), offer.size, offer.clients, source[1]))
 
     def _wait_for_go(self):
@@ -336,11 +337,11 @@ class UDPClientSession:
         while not self.go.wait(HELLO_KEEPALIVE):
             send_control(self.sock, self._hello, self.server)   # carries our token: the session knows it
         if self.cancel.is_set():
-            raise TransferFailed("cancelled before READY")
+            raise TransferFailed(N_("cancelled before READY"))
 
     def _ready(self):
         """Send READY (repeated) until START or the first data datagram."""
-        self._state("ready", "waiting for the other clients")
+        self._state("ready", _("waiting for the other clients"))
 
         def answer(datagram, source):
             if source == self.session and len(datagram) and datagram[0] == DATA_TYPE:
@@ -350,13 +351,13 @@ class UDPClientSession:
             if isinstance(message, Start):
                 return True
             if isinstance(message, Wait):
-                self._state("ready", "{}/{} clients ready".format(message.ready, message.clients))
+                self._state("ready", _("{}/{} clients ready").format(message.ready, message.clients))
             elif isinstance(message, ErrorMessage):
-                raise TransferFailed("server error: {}".format(printable(message.reason)))
+                raise TransferFailed(N_("server error: {}").format(printable(message.reason)))
             return None
         if not self._exchange(UdpReady(transfer=self.offer.transfer), self.session, self.config.handshake_timeout,
-                              READY_REPEAT, answer, "cancelled while waiting for the other clients"):
-            raise TransferFailed("the transfer did not start within {:g} s".format(self.config.handshake_timeout))
+                              READY_REPEAT, answer, N_("cancelled while waiting for the other clients")):
+            raise TransferFailed(N_("the transfer did not start within {:g} s").format(self.config.handshake_timeout))
 
     # -- the data ---------------------------------------------------------------------------------
     def _receive(self, incoming):
@@ -439,9 +440,9 @@ class UDPClientSession:
         received = None
         if missing:
             received = incoming.digest() if incoming.hashed else None
-            how = "END received" if self._ended_by_end else "no datagram from the server for {:g} s".format(
+            how = N_("END received") if self._ended_by_end else N_("no datagram from the server for {:g} s").format(
                 self.idle_timeout)
-            reason = "{}: {:,} of {:,} bytes, {:,} of {:,} chunks missing".format(
+            reason = N_("{}: {:,} of {:,} bytes, {:,} of {:,} chunks missing").format(
                 how, rec.bytes, offer.size, missing, rec.extra["datagrams_expected"])
         else:
             try:
@@ -463,7 +464,7 @@ class UDPClientSession:
         if self.mode == "reliable":
             rec.extra["delivery_ms"] = round(rec.elapsed() * 1000.0, 3)  # first datagram -> verified
         rec.saved_as = str(incoming.final_path)
-        self._state("verified", "{:,} bytes in {:.3f} s".format(rec.bytes, (rec.time_ms or 0) / 1000))
+        self._state("verified", _("{:,} bytes in {:.3f} s").format(rec.bytes, (rec.time_ms or 0) / 1000))
 
     def _report(self, report, tries):
         """Send REPORT until BYE; the server's verdict or 'no BYE'."""
@@ -472,10 +473,10 @@ class UDPClientSession:
                 return None  # late data: not counted as ignored
             message = self._control_from(datagram, source, (self.session,))
             if isinstance(message, UdpBye):
-                return "ok" if message.ok else "not ok"
+                return N_("ok") if message.ok else N_("not ok")
             return None
         return self._exchange(report, self.session, tries * REPORT_INTERVAL + 1, REPORT_INTERVAL, answer,
-                              tries=tries, first_interval=REPORT_INTERVAL) or "no BYE"
+                              tries=tries, first_interval=REPORT_INTERVAL) or N_("no BYE")
 
 
 def receive_threads(config, clients):
@@ -527,7 +528,7 @@ def _count(key):
     """A summary column: the record's count, or '-' when there is none (the client never got that far)."""
     def value(rec):
         number = rec.extra.get(key)
-        return "-" if number is None else "{:,}".format(number)
+        return "-" if number is None else _("{:,}").format(number)  # the language's digits
     return value
 
 
@@ -542,19 +543,19 @@ def handshake_failure(result):
 
 
 CLIENT_COLUMNS = (
-    ("datagrams", _count("datagrams_received")),
-    ("missing", _count("missing")),
-    ("dup", _count("duplicates")),
-    ("resent", _count("resent_datagrams")),
-    ("port", lambda rec: "-" if rec.server_port is None else str(rec.server_port)),
+    (N_("datagrams"), _count("datagrams_received")),
+    (N_("missing"), _count("missing")),
+    (N_("dup"), _count("duplicates")),
+    (N_("resent"), _count("resent_datagrams")),
+    (N_("port"), lambda rec: "-" if rec.server_port is None else str(rec.server_port)),
 )
 
 
 def build_parser():
     """The client's command line: the common flags plus the UDP ones."""
-    parser = client_parser("udp/client.py", "UDP file-transfer client: starts N clients that receive the "
-                           "server's file in numbered datagrams and verify it with SHA-256; --ping is a UDP "
-                           "echo client.", DEFAULT_PORT)
+    parser = client_parser("udp/client.py", N_("UDP file-transfer client: starts N clients that receive the "
+                                               "server's file in numbered datagrams and verify it with SHA-256; "
+                                               "--ping is a UDP echo client."), DEFAULT_PORT)
     add_udp_flags(parser, "client")
     parser.add_argument("--ping", action="store_true",
                         help="send PINGs to the server's port and print each reply's round-trip time")
@@ -577,14 +578,14 @@ def main(argv=None, input_fn=None):
         prompter = Prompter(input_fn=input_fn)
         if args.ping:
             if not config.host:
-                config.host = prompter.ask_text("Server address", "127.0.0.1")
+                config.host = prompter.ask_text(_("Server address"), "127.0.0.1")
             return run_ping(config.host, config.port, args.count, args.interval)
         ask_missing_settings(config, prompter, DEFAULT_PORT)
         result = udp_run_client(config, prompter)
         print_client_summary(result, CLIENT_COLUMNS)
         line = handshake_failure(result)
         if line:
-            sys.stderr.write("udp/client.py: {}\n".format(line))
+            sys.stderr.write(_("udp/client.py: {}\n").format(line))
         return result.exit_status
     return run_main(body, "udp/client.py", eof_status=1)
 

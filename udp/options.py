@@ -7,6 +7,7 @@ older imports keep working).  PROTOCOL.md ("UDP") explains the numbers.
 import argparse
 
 from transfer.config import seconds
+from transfer.i18n import _
 from transfer.units import parse_size
 from udp.packets import HEADER_SIZE, MAX_DATAGRAM, MIN_DATAGRAM
 
@@ -38,7 +39,7 @@ def rate_value(text, low=0, high=None, what="--rate"):
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc))
     if value < low or (high is not None and value > high):
-        raise argparse.ArgumentTypeError("{} must be {} to {} bytes (header included), got {}".format(
+        raise argparse.ArgumentTypeError(_("{} must be {} to {} bytes (header included), got {}").format(
             what, low, high, text))
     return value
 
@@ -52,7 +53,7 @@ def session_ports(text):
     """argparse type: 'LOW-HIGH' (1024..65535), the ports session sockets may use."""
     low, sep, high = str(text).partition("-")
     if not (low.isdigit() and high.isdigit() and sep) or not 1 <= int(low) <= int(high) <= 65535:
-        raise argparse.ArgumentTypeError("expected a port range LOW-HIGH such as 5003-5102, got {!r}".format(text))
+        raise argparse.ArgumentTypeError(_("expected a port range LOW-HIGH such as 5003-5102, got {!r}").format(text))
     return int(low), int(high)
 
 

@@ -18,6 +18,7 @@ import struct
 import sys
 
 from transfer.errors import ProtocolError
+from transfer.i18n import N_
 from transfer.messages import (MAX_LINE, Busy, ErrorMessage, Field, FileOffer, FlagField, Hello, HexField,
                                IntField, Message, TextField, build_registry, decode)
 from transfer.text import host_port
@@ -75,11 +76,11 @@ def parse_ranges(text, limit=MAX_SEQ):
     for item in text.split(RANGE_SEPARATOR):
         match = _RANGE.match(item)
         if not match:
-            raise ProtocolError("bad range {!r}".format(item[:30]))
+            raise ProtocolError(N_("bad range {!r}").format(item[:30]))
         a = int(match.group(1))
         b = int(match.group(2)) if match.group(2) is not None else a
         if a > b or b > limit:
-            raise ProtocolError("bad range {!r}".format(item[:30]))
+            raise ProtocolError(N_("bad range {!r}").format(item[:30]))
         result.append((a, b))
     return result
 
@@ -138,7 +139,7 @@ class TokenField(Field):
 
     def parse(self, text):
         if not _TOKEN.match(text):
-            raise ProtocolError("{} must be 40 lowercase hex digits".format(self.name))
+            raise ProtocolError(N_("{} must be 40 lowercase hex digits").format(self.name))
         return text
 
 
@@ -247,7 +248,7 @@ NACK_RANGES_BUDGET = MAX_LINE - len(Nack(transfer=MAX_TRANSFER_ID, received=10 *
 def decode_control(datagram):
     """A control datagram -> message (ProtocolError when it is not one)."""
     if len(datagram) > MAX_LINE:
-        raise ProtocolError("control datagram of {} bytes".format(len(datagram)))
+        raise ProtocolError(N_("control datagram of {} bytes").format(len(datagram)))
     return decode(bytes(datagram), UDP_MESSAGES)
 
 

@@ -8,6 +8,7 @@ import time
 
 from transfer.errors import ProtocolError, UserError
 from udp.packets import Ping, Pong, address_text, decode_control, report_icmp_errors
+from transfer.i18n import _
 
 
 def run_ping(host, port, count, interval, out=None):
@@ -16,13 +17,13 @@ def run_ping(host, port, count, interval, out=None):
     try:
         infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)
     except socket.gaierror as exc:
-        raise UserError("cannot resolve {!r}: {}".format(host, exc.strerror or exc))
-    family, _, _, _, server = infos[0]
+        raise UserError(_("cannot resolve {!r}: {}").format(host, exc.strerror or exc))
+    family, _type, _proto, _name, server = infos[0]
     sock = socket.socket(family, socket.SOCK_DGRAM)
     report_icmp_errors(sock, True)   # Linux; Windows reports them by default (WSAECONNRESET), macOS not at all
     rtts = []
     sent = 0
-    out.write("PING {} (UDP), {} request(s), {:g} s apart\n".format(address_text(server), count, interval))
+    out.write(_("PING {} (UDP), {} request(s), {:g} s apart\n").format(address_text(server), count, interval))
     out.flush()
     try:
         for seq in range(1, count + 1):
@@ -30,7 +31,7 @@ def run_ping(host, port, count, interval, out=None):
             try:
                 sock.sendto(Ping(seq=seq).encode(), server)
             except OSError as exc:
-                out.write("seq={}: send failed: {}\n".format(seq, exc.strerror or exc))
+                out.write(_("seq={}: send failed: {}\n").format(seq, exc.strerror or exc))
                 continue
             sent += 1
             deadline = started + interval
@@ -47,8 +48,9 @@ def run_ping(host, port, count, interval, out=None):
                 except OSError as exc:
                     # an ICMP error for a PING: say it at once instead of waiting out the interval
                     refused = isinstance(exc, (ConnectionRefusedError, ConnectionResetError))
-                    out.write("seq={}: {}\n".format(seq, "port unreachable (nothing listens on UDP {} there)".format(
-                        port) if refused else "error: {}".format(exc.strerror or exc)))
+                    out.write(_("seq={}: {}\n").format(
+                        seq, _("port unreachable (nothing listens on UDP {} there)").format(port) if refused
+                        else _("error: {}").format(exc.strerror or exc)))
                     out.flush()
                     answered = None
                     break
@@ -60,11 +62,11 @@ def run_ping(host, port, count, interval, out=None):
                     rtt = (time.perf_counter() - started) * 1000.0
                     rtts.append(rtt)
                     answered = True
-                    out.write("reply from {}: seq={} time={:.3f} ms\n".format(address_text(source), seq, rtt))
+                    out.write(_("reply from {}: seq={} time={:.3f} ms\n").format(address_text(source), seq, rtt))
                     out.flush()
                     break
             if answered is False:
-                out.write("seq={}: no reply within {:g} s\n".format(seq, interval))
+                out.write(_("seq={}: no reply within {:g} s\n").format(seq, interval))
                 out.flush()
             left = deadline - time.perf_counter()
             if left > 0 and seq < count:
@@ -74,9 +76,9 @@ def run_ping(host, port, count, interval, out=None):
     finally:
         sock.close()
     lost = sent - len(rtts)
-    out.write("--- {} UDP ping statistics ---\n".format(address_text(server)))
-    out.write("{} sent, {} received, {:.1f}% loss\n".format(sent, len(rtts), 100.0 * lost / sent if sent else 0.0))
+    out.write(_("--- {} UDP ping statistics ---\n").format(address_text(server)))
+    out.write(_("{} sent, {} received, {:.1f}% loss\n").format(sent, len(rtts), 100.0 * lost / sent if sent else 0.0))
     if rtts:
-        out.write("rtt min/avg/max = {:.3f}/{:.3f}/{:.3f} ms\n".format(min(rtts), sum(rtts) / len(rtts), max(rtts)))
+        out.write(_("rtt min/avg/max = {:.3f}/{:.3f}/{:.3f} ms\n").format(min(rtts), sum(rtts) / len(rtts), max(rtts)))
     out.flush()
     return 0 if rtts else 1

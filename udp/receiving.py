@@ -27,6 +27,7 @@ import time
 
 from transfer.errors import ProtocolError, TransferFailed
 from transfer.hashing import BackgroundWorker
+from transfer.i18n import N_
 from transfer.messages import ErrorMessage, printable
 from udp.packets import DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, VERSION, End, decode_control, format_ranges
 from udp.transport import MIN_RECEIVE_BUFFER
@@ -190,13 +191,13 @@ class ChunkStore:
         error = self._worker.error if self._worker is not None else None
         if error is not None:
             raise error if isinstance(error, TransferFailed) else TransferFailed(
-                "cannot write the received file: {!r}".format(error))
+                N_("cannot write the received file: {!r}").format(error))
 
     def close(self):
         """Write what is left and wait for the writer; raise its error if any."""
         self.flush()
         if self._worker is not None and not self._worker.close(max(60.0, self.stall)):
-            raise TransferFailed("writing the received file stalled")
+            raise TransferFailed(N_("writing the received file stalled"))
         self.check()
 
     def abandon(self):
@@ -208,7 +209,7 @@ class ChunkStore:
         try:
             buffer = self._pool.get(timeout=self.stall)
         except queue.Empty:
-            raise TransferFailed("writing the received file stalled for {:g} s".format(self.stall))
+            raise TransferFailed(N_("writing the received file stalled for {:g} s").format(self.stall))
         buffer.pending, buffer.retired = 0, False
         return buffer
 
@@ -511,7 +512,7 @@ class Reception:
             self._last_full = 0.0
             self._next_check = 0.0
         elif isinstance(message, ErrorMessage):
-            raise TransferFailed("server error after {:,} bytes: {}".format(self.bytes, printable(message.reason)))
+            raise TransferFailed(N_("server error after {:,} bytes: {}").format(self.bytes, printable(message.reason)))
         elif message is None:
             self.ignored += 1
 

@@ -35,6 +35,7 @@ from transfer.cli import run_main
 from transfer.config import server_config_from_args, server_parser
 from transfer.errors import ProtocolError, UserError
 from transfer.gate import TestGate
+from transfer.i18n import N_, _, localize
 from transfer.messages import Busy, ErrorMessage, printable
 from transfer.records import ConnectionRecord
 from transfer.server_app import TestOutcome, run_server_program, wait_for_test
@@ -138,8 +139,8 @@ def bind_udp(bind, port, shared=False):
     except OSError as exc:
         sock.close()
         if getattr(exc, "errno", None) in (98, 48, 10048):
-            raise UserError("UDP port {} is already in use on {} (choose another with --port)".format(port, bind))
-        raise UserError("cannot bind UDP {}: {}".format(host_port(bind, port), exc.strerror or exc))
+            raise UserError(_("UDP port {} is already in use on {} (choose another with --port)").format(port, bind))
+        raise UserError(_("cannot bind UDP {}: {}").format(host_port(bind, port), exc.strerror or exc))
     ignore_connreset(sock)
     return sock
 
@@ -171,7 +172,7 @@ def bind_session_socket(bind, ports=None):
             return bind_udp(bind, port)
         except UserError:
             continue
-    raise OSError("no free port in --session-ports {}-{}".format(low, high))
+    raise OSError(N_("no free port in --session-ports {}-{}").format(low, high))
 
 
 
@@ -215,8 +216,9 @@ class UDPTest:
         with self.lock:
             self.records.append(rec)
             last = len(self.records) >= self.clients
-        self.board.update(_row(rec), rec.state, "{} datagrams sent, {} resent".format(
-            rec.extra["datagrams_sent"], rec.extra["resent_datagrams"]) if rec.ok else printable(rec.reason, 80))
+        self.board.update(_row(rec), rec.state, _("{} datagrams sent, {} resent").format(
+            rec.extra["datagrams_sent"], rec.extra["resent_datagrams"]) if rec.ok
+            else printable(localize(rec.reason), 80))
         if last:
             self.finished.set()
 
@@ -238,7 +240,7 @@ class UDPTest:
 
 
 def _row(rec):
-    return "client {}".format(rec.client_id) if rec.client_id is not None else rec.client_address
+    return _("client {}").format(rec.client_id) if rec.client_id is not None else rec.client_address
 
 
 class UDPFileServer:
@@ -249,7 +251,7 @@ class UDPFileServer:
         self.out = out or sys.stdout
         if getattr(config, "single_port", False):
             if not shared_port_supported():
-                raise UserError("--single-port needs SO_REUSEPORT (Linux)")
+                raise UserError(_("--single-port needs SO_REUSEPORT (Linux)"))
             bind_udp(config.bind, config.port).close()   # in use by anyone (even a shared socket): say so
             self.sock = bind_udp(config.bind, config.port, shared=True)
             config.session_ports = SharedPort(self.sock.getsockname()[1])
@@ -313,8 +315,8 @@ class UDPFileServer:
                 test.abort()
             self._collect_unfinished(test)
             if test.ignored:
-                test_log.add_event("ignored", "-", "{} datagram(s) ignored on the well-known port during this "
-                                   "test (the first {} are logged above)".format(test.ignored, EVENTS_LOGGED))
+                test_log.add_event("ignored", "-", N_("{} datagram(s) ignored on the well-known port during this "
+                                   "test (the first {} are logged above)").format(test.ignored, EVENTS_LOGGED))
             self._close_events(test_log, counts_before)
             board.stop()
             test_log.close(interrupted=interrupted)
@@ -374,7 +376,7 @@ class UDPFileServer:
         """At the end of a test: how many events went unlogged, and what address validation did."""
         for kind, count in sorted(self._events.items()):
             if count > EVENTS_LOGGED:
-                test_log.add_event(kind, "-", "{} {} event(s) in this test; the first {} are logged above".format(
+                test_log.add_event(kind, "-", N_("{} {} event(s) in this test; the first {} are logged above").format(
                     count, kind, EVENTS_LOGGED))
         counts = {k: v - counts_before.get(k, 0) for k, v in self.counts.items() if v - counts_before.get(k, 0)}
         if counts:
@@ -399,19 +401,19 @@ class UDPFileServer:
         budget = self.budgets.get(peer)
         budget.on_received(len(datagram))
         if not datagram or is_data(datagram):
-            self._ignore(peer, "data datagram on the well-known port" if datagram else "empty datagram")
+            self._ignore(peer, N_("data datagram on the well-known port") if datagram else N_("empty datagram"))
             return
         try:
             message = decode_control(datagram)
         except ProtocolError as exc:
-            self._ignore(peer, "bad datagram ({} bytes): {}".format(len(datagram), exc))
+            self._ignore(peer, N_("bad datagram ({} bytes): {}").format(len(datagram), exc))
             return
         if isinstance(message, Ping):
             self._answer_ping(message, peer, budget)
         elif isinstance(message, UdpHello):
             self._hello(message, peer, budget, len(datagram))
         else:
-            self._ignore(peer, "unexpected {} on the well-known port".format(message.VERB))
+            self._ignore(peer, N_("unexpected {} on the well-known port").format(message.VERB))
 
     def _answer_ping(self, ping, peer, budget):
         self.pings += 1
@@ -426,8 +428,8 @@ class UDPFileServer:
             self._pings_not_shown += 1   # counted in self.pings; a flood draws no line per PING
             return
         more, self._pings_not_shown = self._pings_not_shown, 0
-        self.side.add("ping", address_text(peer), "PING seq={}{}".format(
-            ping.seq, " ({} more not shown)".format(more) if more else ""),
+        self.side.add("ping", address_text(peer), N_("PING seq={}{}").format(
+            ping.seq, N_(" ({} more not shown)").format(more) if more else ""),
             test.log if test is not None else None, test.board if test is not None else None)
 
     def _hello(self, hello, peer, budget, size):
@@ -454,25 +456,25 @@ class UDPFileServer:
             session.offer()  # its FILE was lost: send it again
             return
         if test is None or not test.accepting:
-            self._ignore(peer, "HELLO id={} while no test waits for clients".format(hello.id))
+            self._ignore(peer, N_("HELLO id={} while no test waits for clients").format(hello.id))
             return
         if hello.mode != test.mode:
-            self._send_to(ErrorMessage(reason="the server runs {} mode: {} the client's --reliable".format(
+            self._send_to(ErrorMessage(reason=N_("the server runs {} mode: {} the client's --reliable").format(
                 test.mode, "add" if test.mode == "reliable" else "remove")), peer, budget)
-            self._event(test, "protocol_error", peer, "HELLO mode={} on a {} server".format(
+            self._event(test, "protocol_error", peer, N_("HELLO mode={} on a {} server").format(
                 printable(hello.mode, 20), test.mode))
             return
         if not test.gate.join():
-            self._event(test, "busy", peer, "HELLO id={} total={}: test full or running".format(
+            self._event(test, "busy", peer, N_("HELLO id={} total={}: test full or running").format(
                 hello.id, hello.total))
-            self._send_to(Busy(reason="this test already has its {} client(s)".format(test.clients)), peer, budget)
+            self._send_to(Busy(reason=N_("this test already has its {} client(s)").format(test.clients)), peer, budget)
             return
         try:
             session = ServerSession(test, hello, peer)
         except OSError as exc:
             test.gate.leave(False)
-            test.log.add_event("error", address_text(peer), "cannot open a session socket: {}".format(exc))
-            self._send_to(ErrorMessage(reason="server cannot open a session socket"), peer, budget)
+            test.log.add_event("error", address_text(peer), N_("cannot open a session socket: {}").format(exc))
+            self._send_to(ErrorMessage(reason=N_("server cannot open a session socket")), peer, budget)
             return
         session.token = hello.token   # its later HELLOs (keepalives) carry it, however old it gets
         with test.lock:
@@ -575,7 +577,7 @@ class ServerSession:
         except ProtocolError as exc:
             self.record.extra["ignored_datagrams"] += 1
             if self.record.extra["ignored_datagrams"] <= EVENTS_LOGGED:
-                self.test.log.add_event("protocol_error", self.peer_text, "ignored: {}".format(exc))
+                self.test.log.add_event("protocol_error", self.peer_text, N_("ignored: {}").format(exc))
             return None
         if getattr(message, "transfer", self.transfer) != self.transfer:
             self.record.extra["ignored_datagrams"] += 1
@@ -597,9 +599,9 @@ class ServerSession:
                 self._send_raw()
         except Exception as exc:  # a bug in one session must not stop the others
             log.exception("session %s", self.peer_text)
-            rec.fail("internal error: {!r}".format(exc))
+            rec.fail(N_("internal error: {!r}").format(exc))
         if test.stopping and not rec.ok:
-            rec.reason = "server interrupted ({})".format(rec.reason or "stopped")
+            rec.reason = N_("server interrupted ({})").format(rec.reason or "stopped")
         if rec.started and rec.time_ms is None:
             rec.stop_clock()
         test.finish_connection(rec)
@@ -622,7 +624,7 @@ class ServerSession:
         try:
             while not test.gate.started.is_set():
                 if test.stopping or test.gate.cancelled.is_set():
-                    raise _Left("test cancelled")
+                    raise _Left(N_("test cancelled"))
                 if ready:
                     # wait on the gate itself, so every session starts the moment the last client is READY
                     # (not up to a poll interval later); then look at the socket without waiting
@@ -635,32 +637,34 @@ class ServerSession:
                 if message is None:
                     if ready:
                         if now - last_heard > READY_SILENCE:
-                            raise _Left("client silent for {:g} s after READY".format(READY_SILENCE))
+                            raise _Left(N_("client silent for {:g} s after READY").format(READY_SILENCE))
                     elif now - max(last_heard, self.heard) > self.cfg.hello_timeout:
                         # a client that waits (for its user, for its other clients) repeats HELLO meanwhile
-                        raise _Left("nothing from the client (READY or HELLO) for {:g} s after FILE (--hello-timeout)"
-                                    .format(self.cfg.hello_timeout))
+                        raise _Left(N_("nothing from the client (READY or HELLO) for {:g} s after FILE "
+                                       "(--hello-timeout)").format(self.cfg.hello_timeout))
                     elif now - began > self.cfg.handshake_timeout:
-                        raise _Left("no READY within {:g} s (--handshake-timeout)".format(self.cfg.handshake_timeout))
+                        raise _Left(N_("no READY within {:g} s (--handshake-timeout)").format(
+                            self.cfg.handshake_timeout))
                     continue
                 last_heard = now
                 if isinstance(message, UdpReady):
                     if not ready:
                         ready = True
                         test.gate.ready()
-                        test.board.update(self.row, "ready", "{}/{} ready".format(test.gate.ready_count,
+                        test.board.update(self.row, "ready", _("{}/{} ready").format(test.gate.ready_count,
                                                                                    test.clients))
                     if test.gate.started.is_set():
                         break
                     self._send(Wait(transfer=self.transfer, ready=test.gate.ready_count, clients=test.clients))
                 elif isinstance(message, ErrorMessage):
-                    raise _Left("client gave up: {}".format(printable(message.reason, 80)))
+                    raise _Left(N_("client gave up: {}").format(printable(message.reason, 80)))
                 elif isinstance(message, UdpHello) and not ready:
                     self.offer()   # --single-port: the client's HELLOs reach the session; its FILE was lost
         except _Left as exc:
             test.gate.leave(ready)
-            test.board.update(self.row, "left", printable(str(exc), 60))
-            test.log.add_event("left_before_start", self.peer_text, "client {}: {}".format(self.record.client_id, exc))
+            test.board.update(self.row, "left", printable(localize(str(exc)), 60))
+            test.log.add_event("left_before_start", self.peer_text,
+                               N_("client {}: {}").format(self.record.client_id, exc))
             with test.lock:
                 test.sessions.pop(self.peer, None)
             self._close()
@@ -728,7 +732,7 @@ class ServerSession:
         try:
             while not self.finished:
                 if test.stopping:
-                    rec.fail("interrupted after {:,} bytes".format(self.bytes_new))
+                    rec.fail(N_("interrupted after {:,} bytes").format(self.bytes_new))
                     break
                 now = time.perf_counter()
                 if not self.recovery.has_work():
@@ -736,8 +740,8 @@ class ServerSession:
                         break
                     continue
                 if now - self.heard >= ACK_SILENCE_LIMIT:
-                    rec.fail("the client stopped acknowledging: nothing heard for {:g} s while sending, stopped "
-                             "after {:,} bytes".format(ACK_SILENCE_LIMIT, self.bytes_new))
+                    rec.fail(N_("the client stopped acknowledging: nothing heard for {:g} s while sending, stopped "
+                             "after {:,} bytes").format(ACK_SILENCE_LIMIT, self.bytes_new))
                     test.log.add_event("silent_client", self.peer_text, rec.reason)
                     break
                 if now - self.heard >= SILENCE_BACKOFF and now - self.silence_cut >= SILENCE_BACKOFF:
@@ -828,7 +832,7 @@ class ServerSession:
             self._take_report(message)
             self.finished = True
         elif isinstance(message, ErrorMessage):
-            rec.fail("client gave up: {}".format(printable(message.reason, 80)))
+            rec.fail(N_("client gave up: {}").format(printable(message.reason, 80)))
             self.finished = True
 
     def _queue_delay(self, sample):
@@ -861,7 +865,7 @@ class ServerSession:
         end = End(transfer=self.transfer, chunks=self.chunks, bytes=test.entry.size)
         interval = END_FIRST_INTERVAL
         heard = time.perf_counter()
-        test.board.update(self.row, "waiting", "all sent, waiting for the client's REPORT")
+        test.board.update(self.row, "waiting", _("all sent, waiting for the client's REPORT"))
         silence = self.cfg.idle_timeout or self.cfg.timeout
         while not test.stopping:
             self._send(end)
@@ -875,10 +879,10 @@ class ServerSession:
                 self.heard = time.perf_counter()   # the client just spoke: resume sending
                 return False
             if time.perf_counter() - heard > silence:
-                rec.fail("no REPORT from the client within {:g} s after the data".format(silence))
+                rec.fail(N_("no REPORT from the client within {:g} s after the data").format(silence))
                 return True
             interval = min(END_MAX_INTERVAL, interval * 2)
-        rec.fail("interrupted while waiting for the client's REPORT")
+        rec.fail(N_("interrupted while waiting for the client's REPORT"))
         return True
 
     def _send_summary(self):
@@ -910,8 +914,8 @@ class ServerSession:
             extra["delivery_ms"] = round((time.perf_counter() - self.delivery_start) * 1000.0, 3)
         if not recovery.resend and report and report.get("missing") and received_rate:
             suggested = extra["suggested_rate_bytes_per_s"] = suggest_rate(received_rate)
-            rec.reason = "{}; raw UDP lost what the path could not carry: sent {} MB/s, the client received " \
-                "{} MB/s; --rate {} would have delivered everything".format(
+            rec.reason = N_("{}; raw UDP lost what the path could not carry: sent {} MB/s, the client received " \
+                "{} MB/s; --rate {} would have delivered everything").format(
                     rec.reason, _mb(rate_sent), _mb(received_rate), rate_text(suggested))
 
     def _take_report(self, report):
@@ -924,9 +928,9 @@ class ServerSession:
         rec.ok = bool(report.ok and report.missing == 0 and report.sha256 == test.entry.sha256
                       and report.bytes == test.entry.size)
         if not rec.ok:
-            rec.fail("client reports {}: {:,} of {:,} bytes, {} chunk(s) missing, hash {}".format(
-                "verified" if report.ok else "FAILED", report.bytes, test.entry.size, report.missing,
-                "matches" if report.sha256 == test.entry.sha256 else "differs"))
+            rec.fail(N_("client reports {}: {:,} of {:,} bytes, {} chunk(s) missing, hash {}").format(
+                N_("verified") if report.ok else N_("FAILED"), report.bytes, test.entry.size, report.missing,
+                N_("matches") if report.sha256 == test.entry.sha256 else N_("differs")))
         expected = self.chunks
         rec.extra.update({"datagrams_received": report.datagrams, "duplicates": report.duplicates,
                           "out_of_order": report.out_of_order, "missing": report.missing})
@@ -1035,17 +1039,18 @@ class ChunkSender:
 def build_parser():
     """The server's command line: the common flags plus the UDP ones."""
     parser = server_parser(
-        "udp/server.py", "UDP file-transfer server: sends a file from files/ to N clients at once in numbered "
-        "datagrams (each client gets its own server port) and collects each client's verdict.", DEFAULT_PORT)
+        "udp/server.py", N_("UDP file-transfer server: sends a file from files/ to N clients at once in numbered "
+                            "datagrams (each client gets its own server port) and collects each client's verdict."),
+        DEFAULT_PORT)
     add_udp_flags(parser, "server")
     parser.add_argument("--single-port", action="store_true",
                         help="keep every client's traffic on the well-known port (the sessions share it, Linux "
                              "SO_REUSEPORT): for client firewalls (Windows) that drop answers from another port")
     hello = parser._option_string_actions.get("--hello-timeout")  # shared flag: say what it means for UDP
     if hello is not None:
-        hello.help = ("seconds a client's session waits after FILE for the client's next datagram (READY, or the "
-                      "HELLO a waiting client repeats every {:g} s) before it frees the place (default "
-                      "%(default)s)".format(HELLO_KEEPALIVE))
+        hello.help = N_("seconds a client's session waits after FILE for the client's next datagram (READY, or "
+                        "the HELLO a waiting client repeats every {:g} s) before it frees the place (default "
+                        "%(default)s)").format(HELLO_KEEPALIVE)
     return parser
 
 
@@ -1078,12 +1083,12 @@ def _report_column(key):
 
 
 SERVER_COLUMNS = (
-    ("sent", lambda rec: str(rec.extra.get("datagrams_sent", "-"))),
-    ("resent", lambda rec: str(rec.extra.get("resent_datagrams", "-"))),
-    ("MB/s sent/recv", lambda rec: "{}/{}".format(_mb(rec.extra.get("rate_sent_bytes_per_s")),
+    (N_("sent"), lambda rec: str(rec.extra.get("datagrams_sent", "-"))),
+    (N_("resent"), lambda rec: str(rec.extra.get("resent_datagrams", "-"))),
+    (N_("MB/s sent/recv"), lambda rec: "{}/{}".format(_mb(rec.extra.get("rate_sent_bytes_per_s")),
                                                   _mb(rec.extra.get("rate_received_bytes_per_s")))),
-    ("missing", _report_column("missing")),
-    ("port", lambda rec: str(rec.server_port)),
+    (N_("missing"), _report_column("missing")),
+    (N_("port"), lambda rec: str(rec.server_port)),
 )
 
 

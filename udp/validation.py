@@ -34,6 +34,7 @@ import threading
 import time
 
 from transfer.errors import ProtocolError
+from transfer.i18n import N_
 from udp.packets import HELLO_PADDED, HEADER_SIZE, MAX_DATAGRAM, MIN_DATAGRAM  # noqa: F401 (HELLO_PADDED: re-exported)
 
 FACTOR = 3                      # RFC 9000 8.1: at most three times the bytes received before validation
@@ -167,9 +168,9 @@ def check_offer(size, chunk):
     """Raise ProtocolError unless a FILE's *size* and *chunk* (data bytes per
     datagram) are within what a client will allocate for."""
     if not MIN_CHUNK <= chunk <= MAX_CHUNK:
-        raise ProtocolError("server announced chunks of {:,} bytes (accepted: {:,} to {:,})".format(
+        raise ProtocolError(N_("server announced chunks of {:,} bytes (accepted: {:,} to {:,})").format(
             chunk, MIN_CHUNK, MAX_CHUNK))
     chunks = (size + chunk - 1) // chunk
     if size < 0 or chunks > MAX_CHUNKS:
-        raise ProtocolError("server announced {:,} bytes in {:,} chunks of {:,} (at most {:,} chunks)".format(
+        raise ProtocolError(N_("server announced {:,} bytes in {:,} chunks of {:,} (at most {:,} chunks)").format(
             size, chunks, chunk, MAX_CHUNKS))
