@@ -585,7 +585,7 @@ def main(argv=None, input_fn=None):
         print_client_summary(result, CLIENT_COLUMNS)
         line = handshake_failure(result)
         if line:
-            sys.stderr.write(_("udp/client.py: {}\n").format(line))
+            sys.stderr.write(_("udp/client.py: {}\n").format(localize(line)))
         return result.exit_status
     return run_main(body, "udp/client.py", eof_status=1)
 
