@@ -190,28 +190,33 @@ class TCPClientSession:
         else:
             self._receive_inline(incoming)
 
+    def _fill(self, view, want):
+        """recv_into *view* until *want* bytes are in (Brandon Rhodes' recvall); EOFError on a short
+        read.  The clock starts at the first byte, and the data timeout replaces the handshake's."""
+        rec, sock = self.record, self.sock
+        recv_into = sock.recv_into
+        filled = 0
+        while filled < want:
+            got = recv_into(view[filled:want])
+            if not got:
+                raise EOFError(N_("server closed the connection"))
+            if not rec.started:
+                rec.start_clock()
+                sock.settimeout(self.config.timeout)
+            filled += got
+            rec.bytes += got
+        return filled
+
     def _receive_inline(self, incoming):
         """One thread: fill a buffer with recv_into, hash and write it, repeat."""
         rec = self.record
         size = self.offer.size
-        sock = self.sock
-        recv_into = sock.recv_into
         write = incoming.write
         buffer = bytearray(buffer_plan(self.clients)[1])
         view = memoryview(buffer)
         last_update = time.monotonic()
         while rec.bytes < size:
-            want = min(len(buffer), size - rec.bytes)
-            filled = 0
-            while filled < want:
-                got = recv_into(view[filled:want])
-                if not got:
-                    raise EOFError(N_("server closed the connection"))
-                if not rec.started:
-                    rec.start_clock()
-                    sock.settimeout(self.config.timeout)
-                filled += got
-                rec.bytes += got
+            filled = self._fill(view, min(len(buffer), size - rec.bytes))
             write(view[:filled])
             now = time.monotonic()
             if now - last_update >= 0.25:
@@ -222,7 +227,6 @@ class TCPClientSession:
         """Receive into a pool of buffers; a writer and a hasher thread take each one."""
         rec = self.record
         size = self.offer.size
-        sock = self.sock
         count, piece = buffer_plan(self.clients)
         pool = BufferPool(count, piece)
         last_update = time.monotonic()
@@ -232,18 +236,11 @@ class TCPClientSession:
             except queue.Empty:
                 raise TransferFailed(N_("hashing stalled"))
             view = memoryview(buffer)
-            filled = 0
-            want = min(len(buffer), size - rec.bytes)
-            while filled < want:
-                got = sock.recv_into(view[filled:want])
-                if not got:
-                    pool.put(buffer)
-                    raise EOFError(N_("server closed the connection"))
-                if not rec.started:
-                    rec.start_clock()
-                    sock.settimeout(self.config.timeout)
-                filled += got
-                rec.bytes += got
+            try:
+                filled = self._fill(view, min(len(buffer), size - rec.bytes))
+            except EOFError:
+                pool.put(buffer)
+                raise
             incoming.write(view[:filled], lambda _hashed, done=buffer: pool.put(done))
             now = time.monotonic()
             if now - last_update >= 0.25:

@@ -25,6 +25,18 @@ def sha256_file(path, read_size=READ_SIZE):
     return digest.hexdigest()
 
 
+def _handle_one(worker, data, on_done):
+    """One item for *worker* (background or inline): ``_handle(data)`` unless an earlier item
+    failed (the first error is kept in ``worker.error``), then ``on_done(data)`` always."""
+    if worker.error is None:
+        try:
+            worker._handle(data)
+        except Exception as exc:
+            worker.error = exc
+    if on_done is not None:
+        on_done(data)
+
+
 class BackgroundWorker:
     """Applies *handle(data)* to queued buffers in one thread, in order.
 
@@ -51,14 +63,7 @@ class BackgroundWorker:
             item = self._queue.get()
             if item is self._STOP:
                 return
-            data, on_done = item
-            if self.error is None:
-                try:
-                    self._handle(data)
-                except Exception as exc:
-                    self.error = exc
-            if on_done is not None:
-                on_done(data)
+            _handle_one(self, *item)
 
     def submit(self, data, on_done=None):
         """Queue *data* (blocks while max_pending buffers wait)."""
@@ -102,13 +107,7 @@ class InlineWorker:
 
     def submit(self, data, on_done=None):
         """Handle *data* now."""
-        if self.error is None:
-            try:
-                self._handle(data)
-            except Exception as exc:
-                self.error = exc
-        if on_done is not None:
-            on_done(data)
+        _handle_one(self, data, on_done)
 
     def close(self, timeout=None):
         """Nothing is pending; always True."""
