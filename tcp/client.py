@@ -39,11 +39,11 @@ ZERO_SHA256 = "0" * 64
 
 
 def pipelined(clients, cpus=None):
-    """True when each client receives with a hasher and a writer thread beside
-    it (it can have two cores to itself: 2 x clients <= CPUs, so one client on
-    a 2-core machine); otherwise one thread per client receives, hashes and
-    writes, which avoids the handoffs between threads when clients share the
-    cores.  Measured in docs/PERFORMANCE.md."""
+    """True when each client receives and writes in its thread with a hasher
+    thread beside it (it can have two cores to itself: 2 x clients <= CPUs, so
+    one client on a 2-core machine); otherwise one thread per client receives,
+    hashes and writes, which avoids the handoffs between threads when clients
+    share the cores.  Measured in docs/PERFORMANCE.md."""
     forced = os.environ.get("FILELAB_TCP_RECEIVE", "")  # "pipelined" / "inline": for measuring both
     if forced in ("pipelined", "inline"):
         return forced == "pipelined"
@@ -174,8 +174,8 @@ class TCPClientSession:
             raise TransferFailed(N_("cancelled before READY"))
 
     def _receive(self, first_bytes, incoming):
-        """Exactly offer.size bytes into *incoming*: pipelined (hashed and
-        written by worker threads) or in this thread alone (see ``pipelined``)."""
+        """Exactly offer.size bytes into *incoming*: pipelined (written here,
+        hashed by a worker thread) or in this thread alone (see ``pipelined``)."""
         rec = self.record
         size = self.offer.size
         self.sock.settimeout(self.config.handshake_timeout)  # the first byte waits for the slowest client
@@ -224,7 +224,7 @@ class TCPClientSession:
                 self._state("receiving", progress_detail(rec.bytes, size, rec.elapsed()))
 
     def _receive_pipelined(self, incoming):
-        """Receive into a pool of buffers; a writer and a hasher thread take each one."""
+        """Receive into a pool of buffers, write each one here; a hasher thread hashes it, then frees it."""
         rec = self.record
         size = self.offer.size
         count, piece = buffer_plan(self.clients)

@@ -2,12 +2,12 @@
 while it streams, renamed to its final name only when every byte arrived and
 the SHA-256 matched.
 
-TCP appends (``write``).  Threaded (the default), each buffer goes to a
-writer thread and a hasher thread at once, so receiving, writing and hashing
-all overlap: the fastest for one client with a spare core.  With
-``threaded=False`` the caller's thread hashes and writes each buffer itself:
-no handoffs between threads, the fastest when many clients share the cores
-(hashlib and file writes release the GIL).  UDP places chunks by offset
+TCP appends (``write``).  Threaded (the default), the caller's thread
+writes each buffer and a hasher thread hashes it, so receiving and writing
+(about half a core at 1 GB/s) overlap with hashing (a whole core): the fastest
+for one client with a spare core.  With ``threaded=False`` the caller's
+thread also hashes each buffer: no handoffs between threads, the fastest when
+many clients share the cores (hashlib and file writes release the GIL).  UDP places chunks by offset
 (``write_at``), and the in-order prefix is hashed as it grows: chunks that
 arrive ahead of a gap are read back once the gap fills, nothing else is ever
 read back.
@@ -15,11 +15,10 @@ read back.
 
 import errno
 import os
-import threading
 from pathlib import Path
 
 from transfer.errors import TransferFailed
-from transfer.hashing import BackgroundHasher, BackgroundWorker, InlineHasher
+from transfer.hashing import BackgroundHasher, InlineHasher
 from transfer.i18n import N_
 from transfer.paths import replace_file
 
@@ -65,8 +64,8 @@ def _apply_umask(handle):
 class IncomingFile:
     """Receives one file of *size* bytes destined for *final_path*.
 
-    *threaded* True: hashing (and ``write``'s file writes) run in worker
-    threads; False: in the calling thread, synchronously."""
+    *threaded* True: hashing runs in a worker thread (writes stay in the
+    caller's); False: everything in the calling thread, synchronously."""
 
     def __init__(self, final_path, size, expected_sha256, threaded=True):
         self.final_path = Path(final_path)
@@ -83,7 +82,6 @@ class IncomingFile:
         self._file = os.fdopen(handle, "w+b", buffering=0)
         self.threaded = threaded
         self._hasher = BackgroundHasher() if threaded else InlineHasher()
-        self._writer = None       # started by the first sequential write()
         self._position = 0        # where the next sequential write goes
         self.hashed = 0           # length of the prefix fed to the hasher
         self._ahead = {}          # offset -> length of chunks written beyond the hashed prefix
@@ -92,63 +90,26 @@ class IncomingFile:
 
     # -- writing ---------------------------------------------------------------
     def write(self, data, on_done=None):
-        """Append *data* (bytes-like): queued for the writer and the hasher
-        threads; *on_done(data)* runs once both are finished with it (to
-        recycle a buffer).  Raises TransferFailed if an earlier write failed.
-
-        Not threaded: written and hashed now, then *on_done(data)*; raises
-        TransferFailed if this write fails."""
-        if not self.threaded:
-            try:
-                self._write_all(data)
-            except OSError as exc:
-                raise TransferFailed(describe_os_error(exc))
-            self._hasher.submit(data, on_done)
-            length = len(data)
-            self._position += length
-            self.written += length
-            self.hashed += length
-            return
-        if self._writer is None:
-            self._writer = BackgroundWorker(self._write_all, "writer")
-        self._raise_write_error()
+        """Append *data* (bytes-like): written now, in the calling thread, and
+        handed to the hasher; *on_done(data)* runs once the hasher is done
+        with it (threaded: in the hasher thread, to recycle a buffer; not
+        threaded: at once, the hash being computed here).  Raises
+        TransferFailed if the write fails (disk full)."""
+        try:
+            self._write_all(data)
+        except OSError as exc:
+            raise TransferFailed(describe_os_error(exc))
+        self._hasher.submit(data, on_done)
         length = len(data)
         self._position += length
         self.written += length
         self.hashed += length
-        if on_done is None:
-            release = None
-        else:
-            pending = [2]
-            lock = threading.Lock()
-
-            def release(_data):
-                with lock:
-                    pending[0] -= 1
-                    last = pending[0] == 0
-                if last:
-                    on_done(data)
-        self._writer.submit(data, release)
-        self._hasher.submit(data, release)
 
     def _write_all(self, data):
         view = memoryview(data)
         while view:
             count = self._file.write(view)
             view = view[count:]
-
-    def _raise_write_error(self):
-        error = self._writer.error if self._writer is not None else None
-        if error is not None:
-            if isinstance(error, OSError):
-                raise TransferFailed(describe_os_error(error))
-            raise TransferFailed(N_("cannot write the received file: {!r}").format(error))
-
-    def _stop_writer(self, timeout=60.0):
-        if self._writer is not None:
-            if not self._writer.close(timeout):
-                raise TransferFailed(N_("writing the received file stalled"))
-            self._raise_write_error()
 
     def write_at(self, offset, data, on_done=None):
         """Place a chunk at *offset* (UDP).  The caller guarantees chunks don't
@@ -193,9 +154,7 @@ class IncomingFile:
 
     # -- ending ----------------------------------------------------------------
     def digest(self):
-        """Wait for the writer and the hasher; the hex SHA-256 of the in-order
-        prefix.  Raises TransferFailed if a write failed (disk full)."""
-        self._stop_writer()
+        """Wait for the hasher; the hex SHA-256 of the in-order prefix."""
         return self._hasher.hexdigest()
 
     def finish(self):
@@ -222,8 +181,6 @@ class IncomingFile:
 
         Returns the kept path or None.  Safe to call after finish()."""
         self._hasher.close(timeout=5.0)
-        if self._writer is not None:
-            self._writer.close(timeout=5.0)
         self._close_file()
         if not self.temp_path.exists():
             return None
