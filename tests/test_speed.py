@@ -149,6 +149,35 @@ class InlineIncomingTests(unittest.TestCase):
         self.assertEqual(incoming.finish(), self.sha)
         self.assertEqual((self.dir / "out.txt").read_bytes(), self.data)
 
+    def test_threaded_writes_in_the_callers_thread_and_hashes_in_one_worker(self):
+        before = threading.active_count()
+        writers, released = [], []
+        incoming = IncomingFile(self.dir / "out.txt", len(self.data), self.sha, threaded=True)
+        real_write = incoming._write_all
+
+        def write_all(data):
+            writers.append(threading.current_thread())
+            real_write(data)
+        with mock.patch.object(incoming, "_write_all", side_effect=write_all):
+            for offset in range(0, len(self.data), 65536):
+                incoming.write(bytes(self.data[offset:offset + 65536]),
+                               lambda data: released.append(threading.current_thread()))
+                self.assertLessEqual(threading.active_count(), before + 1)  # the hasher, no writer thread
+            self.assertEqual(incoming.finish(), self.sha)
+        self.assertEqual(set(writers), {threading.current_thread()})
+        self.assertEqual(len(released), (len(self.data) + 65535) // 65536)
+        self.assertNotIn(threading.current_thread(), released)  # handed back by the hasher, once hashed
+        self.assertEqual((self.dir / "out.txt").read_bytes(), self.data)
+
+    def test_a_failed_threaded_write_fails_at_once(self):
+        incoming = IncomingFile(self.dir / "out.txt", len(self.data), self.sha, threaded=True)
+        with mock.patch.object(incoming, "_write_all", side_effect=OSError(errno.ENOSPC, "full")):
+            with self.assertRaises(TransferFailed) as caught:
+                incoming.write(self.data[:1000])
+        self.assertIn("disk full", str(caught.exception))
+        incoming.discard()
+        self.assertEqual(os.listdir(str(self.dir)), [])
+
     def test_out_of_order_chunks_inline(self):
         incoming = IncomingFile(self.dir / "out.txt", len(self.data), self.sha, threaded=False)
         chunks = [(o, self.data[o:o + 7000]) for o in range(0, len(self.data), 7000)]
