@@ -44,11 +44,16 @@ LOCAL = "127.0.0.1"
 
 class Victim:
     """A socket that plays a forged source address: it sends what a forger
-    would send from there, never answers, and counts what comes back."""
+    would send from there, never answers, and counts what comes back from
+    the server (not what the forger's own spray, sent from another victim's
+    socket, happens to land on: ephemeral ports sit next to the server's)."""
+
+    FORGER_ADDRESSES = set()
 
     def __init__(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((LOCAL, 0))
+        self.FORGER_ADDRESSES.add(self.sock.getsockname())
         self.sent = 0
         self.received = 0
         self.datagrams = []
@@ -63,10 +68,12 @@ class Victim:
         while time.monotonic() < end:
             self.sock.settimeout(quiet)
             try:
-                data = self.sock.recv(70000)
+                data, source = self.sock.recvfrom(70000)
             except socket.timeout:
                 return
             except OSError:
+                continue
+            if source in self.FORGER_ADDRESSES:
                 continue
             self.received += len(data)
             self.datagrams.append(data)
@@ -75,6 +82,7 @@ class Victim:
         return [d for d in self.datagrams if d and d[0] == DATA_TYPE]
 
     def close(self):
+        self.FORGER_ADDRESSES.discard(self.sock.getsockname())
         self.sock.close()
 
 
