@@ -322,6 +322,39 @@ class DatagramReceiver:
         self.datagrams += len(datagrams)
         return datagrams, source
 
+    def recv_scattered(self, buffers, timeout):
+        """The GRO path's zero-copy receive (only where ``io_path`` is "gro"):
+        what one ``recvmsg_into`` returns (one datagram, or several glued
+        together) spread over *buffers* in order.  Returns (bytes, segment,
+        source): *segment* is the size of every datagram but the last (0
+        when the kernel gave one datagram, no ``UDP_GRO`` message); (-1, 0,
+        None) on timeout, a network error, or what did not fit *buffers*
+        (counted in ``truncated``)."""
+        sock = self.sock
+        if timeout is not None and timeout != self._timeout:
+            sock.settimeout(max(timeout, 0.0001))
+            self._timeout = timeout
+        try:
+            count, ancdata, flags, source = self._recvmsg_into(buffers, self._anc)
+        except socket.timeout:
+            return -1, 0, None
+        except (ConnectionResetError, ConnectionRefusedError):
+            return -1, 0, None
+        self.calls += 1
+        if flags & MSG_TRUNC:
+            self.truncated += 1
+            return -1, 0, None
+        segment = 0
+        for level, kind, data in ancdata:
+            if level == SOL_UDP and kind == UDP_GRO and len(data) >= _INT.size:
+                segment = _INT.unpack_from(data)[0]
+        if segment <= 0 or segment >= count:
+            segment = 0
+            self.datagrams += 1
+        else:
+            self.datagrams += (count + segment - 1) // segment
+        return count, segment, source
+
     def recv_parts(self, buffers, timeout):
         """The plain path's zero-copy receive (only where ``can_scatter``):
         one datagram spread over *buffers* in order (a header buffer, the
