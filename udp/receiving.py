@@ -240,12 +240,17 @@ class ChunkStore:
         if self._slot == self.slots:
             self.flush()
 
-    def run_space(self, seq):
+    def run_space(self, seq, want=1):
         """Where chunks seq, seq+1, ... may be copied to extend the current
         run: (buffer view, byte offset, free slots); free 0 when *seq* does not
-        continue the run.  Follow the copy with ``extend``."""
+        continue the run.  Follow the copy with ``extend``.  With fewer than
+        *want* slots left in the buffer, the run is written and the next one
+        starts in a fresh buffer (a GRO batch is not cut in two)."""
         if self._filled and seq != self._base + self._filled:
             return None, 0, 0
+        if self._slot and self.slots - self._slot < min(want, self.slots):
+            self.flush()
+            self._retire()
         if self._slot == self.slots:
             self._retire()
         if not self._filled:
@@ -419,11 +424,12 @@ class Reception:
         nxt = self.highest + 1
         free = 0
         if nxt <= self.last_seq:
-            _, _, free = self.store.run_space(nxt)
+            want = min(self._gro_slots, self.last_seq + 1 - nxt)
+            _, _, free = self.store.run_space(nxt, want)
             if not free:   # the run holds other chunks (resends): write it, start one here
                 self.store.flush()
-                _, _, free = self.store.run_space(nxt)
-            free = min(free, self._gro_slots, self.last_seq + 1 - nxt)
+                _, _, free = self.store.run_space(nxt, want)
+            free = min(free, want)
         if free:
             pieces = [None] * (2 * free)
             pieces[0::2] = self._head_views[:free]
