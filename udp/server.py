@@ -1050,9 +1050,18 @@ class ChunkSender:
         count = len(seqs)
         if self._pbuf is not None and count > 1 and seqs[-1] - seqs[0] == count - 1 and \
                 self.transport.io_path == "gso":
-            total = self._send_packed(seqs[0], count, flags)
-            if total:
+            batch = len(self._slots)
+            done = 0
+            while done < count:
+                step = min(batch, count - done)
+                sent = self._send_packed(seqs[done], step, flags) if step > 1 else 0
+                if not sent:
+                    break
+                total += sent
+                done += step
+            if done == count:
                 return total
+            seqs = seqs[done:]
         headers, payloads = [], []
         for seq in seqs:
             offset = seq * chunk
