@@ -55,6 +55,35 @@ class ScriptedReceiver:
         return [memoryview(d) for d in batch], source
 
 
+class ScriptedGroReceiver(ScriptedReceiver):
+    """Like the kernel with UDP_GRO: each batch (same-size datagrams, the last may be shorter) comes
+    back from one ``recv_scattered`` as one byte stream spread over the caller's buffers in order."""
+
+    io_path = "gro"
+
+    def recv_scattered(self, buffers, timeout):
+        if not self.batches:
+            return -1, 0, None
+        batch = self.batches.pop(0)
+        if isinstance(batch, Exception):
+            raise batch
+        source = self.source
+        if isinstance(batch, tuple):
+            batch, source = batch
+        self.calls += 1
+        self.datagrams += len(batch)
+        stream = b"".join(bytes(d) for d in batch)
+        if len(stream) > sum(len(b) for b in buffers):
+            self.truncated += 1
+            return -1, 0, None
+        at = 0
+        for buffer in buffers:
+            piece = stream[at:at + len(buffer)]
+            buffer[:len(piece)] = piece
+            at += len(piece)
+        return len(stream), (len(batch[0]) if len(batch) > 1 else 0), source
+
+
 def split(items, size):
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -102,7 +131,8 @@ class Harness(unittest.TestCase):
         self.addCleanup(shutil.rmtree, str(self.root), True)
         self.nacks = []
 
-    def receive(self, data, chunk, batches, reliable=False, threaded=False, slots=4, idle=0.3, worker=False, **kw):
+    def receive(self, data, chunk, batches, reliable=False, threaded=False, slots=4, idle=0.3, worker=False,
+                receiver=ScriptedReceiver, **kw):
         """Run a Reception over *batches* (then close the store); returns (reception, incoming)."""
         incoming = IncomingFile(self.root / "out.txt", len(data), hashlib.sha256(data).hexdigest(),
                                 threaded=threaded)
@@ -113,7 +143,7 @@ class Harness(unittest.TestCase):
 
         def send_nack(missing, lost, progress):
             self.nacks.append((list(missing), lost, dict(progress)))
-        reception = Reception(ScriptedReceiver(batches), SESSION, offer, store, reliable, idle, send_nack,
+        reception = Reception(receiver(batches), SESSION, offer, store, reliable, idle, send_nack,
                               lambda got: None, lambda: None, **kw)
         reception.run()
         store.close()
@@ -196,6 +226,81 @@ class StoreAndReception(Harness):
         self.check_file(reception, incoming)
 
 
+class GroInPlace(StoreAndReception):
+    """The GRO path (``Reception._gro_once``): each batch scattered by the (scripted) kernel, headers
+    apart and data straight into the run; anything unusual put back together and handled one by one."""
+
+    def gro(self, batches, **kw):
+        kw.setdefault("slots", 16)
+        return self.receive(self.DATA, 300, batches, receiver=ScriptedGroReceiver, **kw)
+
+    def test_in_order_batches_go_in_place(self):
+        for worker, threaded in ((False, False), (True, False), (True, True)):
+            datagrams = self.chunks_of(self.DATA, 300)
+            reception, incoming = self.gro(split(datagrams, 7), worker=worker, threaded=threaded)
+            self.check_file(reception, incoming)
+            # 34 chunks in batches of 7, runs of 16 slots: a batch that would not fit the rest of a run
+            # starts the next one; the last (short) chunk is the only one put back together
+            self.assertEqual(reception.gro_slow, 1)
+            self.assertEqual(reception.gro_fast, 4)
+            self.assertEqual((reception.duplicates, reception.out_of_order, reception.gaps), (0, 0, 0))
+            (self.root / "out.txt").unlink()
+
+    def test_gaps_resends_duplicates_and_reordering(self):
+        datagrams = self.chunks_of(self.DATA, 300)
+        resent = [pack_data(TRANSFER, seq, self.DATA[seq * 300:(seq + 1) * 300], resent=True) for seq in (5, 6)]
+        batches = [datagrams[0:5], datagrams[7:12], resent, datagrams[12:20] + datagrams[18:19],
+                   datagrams[21:27], datagrams[20:21], datagrams[27:]]
+        reception, incoming = self.gro(batches, reliable=True)
+        self.check_file(reception, incoming)
+        self.assertEqual(reception.resent, 2)
+        self.assertEqual(reception.duplicates, 1)
+        self.assertGreater(reception.gro_slow, 0)
+        self.assertGreater(reception.gro_fast, 0)
+
+    def test_strangers_bad_datagrams_and_end_glued_to_the_data(self):
+        datagrams = self.chunks_of(self.DATA, 300)
+        end = End(transfer=TRANSFER, chunks=len(datagrams), bytes=len(self.DATA)).encode()
+        wrong = [pack_data(TRANSFER + 1, seq, self.DATA[seq * 300:(seq + 1) * 300]) for seq in range(4, 8)]
+        batches = [(datagrams[0:4], ("127.0.0.1", 1)), datagrams[0:4], wrong, datagrams[4:20],
+                   datagrams[20:30] + [end]]
+        reception, incoming = self.gro(batches, idle=0.05)
+        self.assertEqual(reception.ignored, 4 + 4)
+        self.assertTrue(reception.end_seen)
+        self.assertEqual(reception.ranges.missing_text(), "30-{}".format(len(datagrams) - 1))
+        self.assertEqual(reception.bytes, 30 * 300)
+
+    def test_a_real_gro_socket(self):
+        # GSO sender -> UDP_GRO receiver on loopback: the kernel itself glues and scatters
+        from udp.transport import DatagramSender
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(rx.close)
+        rx.bind(("127.0.0.1", 0))
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(tx.close)
+        tx.connect(rx.getsockname())
+        receiver = DatagramReceiver(rx)
+        sender = DatagramSender(tx, 312)
+        if receiver.io_path != "gro" or sender.io_path != "gso":
+            self.skipTest("no UDP GSO/GRO here")
+        datagrams = self.chunks_of(self.DATA, 300)
+        for first in range(0, len(datagrams), 10):
+            part = datagrams[first:first + 10]
+            sender.send([d[:12] for d in part], [d[12:] for d in part])
+        incoming = IncomingFile(self.root / "out.txt", len(self.DATA), hashlib.sha256(self.DATA).hexdigest())
+        self.addCleanup(incoming.discard)
+        store = ChunkStore(incoming, 300, 16, 2, 5.0)
+        offer = SimpleNamespace(size=len(self.DATA), chunk=300, transfer=TRANSFER)
+        reception = Reception(receiver, tx.getsockname(), offer, store, False, 2.0,
+                              lambda *a: None, lambda got: None, lambda: None)
+        reception.run()
+        store.close()
+        self.check_file(reception, incoming)
+        self.assertGreater(reception.gro_fast, 0)
+        self.assertLess(receiver.calls, len(datagrams))
+
+
 class Feedback(Harness):
 
     DATA = bytes(range(256)) * 400   # 102,400 bytes: 1,024 chunks of 100
@@ -211,7 +316,7 @@ class Feedback(Harness):
     def test_raw_feedback_every_32_datagrams_without_ranges(self):
         datagrams = self.chunks_of(self.DATA, 100)
         del datagrams[100:110]      # a gap: raw never asks for it, but counts it as lost
-        reception, _ = self.receive(self.DATA, 100, split(datagrams, 44), idle=0.05)
+        reception, _ = self.receive(self.DATA, 100, split(datagrams, 44), idle=0.05, feedback_gap=0)
         received = self.nack_fields()
         self.assertTrue(self.nacks)
         self.assertTrue(all(missing == [] for missing, _, _ in self.nacks))
@@ -225,11 +330,23 @@ class Feedback(Harness):
     def test_reliable_asks_for_the_gaps(self):
         datagrams = self.chunks_of(self.DATA, 100)
         kept = datagrams[:100] + datagrams[110:]
-        self.receive(self.DATA, 100, split(kept, 44), reliable=True, idle=0.4)
+        self.receive(self.DATA, 100, split(kept, 44), reliable=True, idle=0.4, feedback_gap=0)
         asked = {seq for missing, _, _ in self.nacks for a, b in missing for seq in range(a, b + 1)}
         self.assertEqual(asked, set(range(100, 110)))
         received = self.nack_fields()
         self.assertLessEqual(max(b - a for a, b in zip([0] + received, received)), FEEDBACK_EVERY)
+
+
+    def test_the_count_asks_at_most_once_per_feedback_gap(self):
+        # 1,024 datagrams at once: with no gap a NACK every 32; with a gap longer than the run, the count
+        # asks only once (then the gap holds it back), the rest comes from the timers and the end
+        datagrams = self.chunks_of(self.DATA, 100)
+        self.receive(self.DATA, 100, split(datagrams, 44), idle=0.05, feedback_gap=0)
+        self.assertGreaterEqual(len(self.nacks), len(datagrams) // 32)
+        self.nacks = []
+        reception, _ = self.receive(self.DATA, 100, split(datagrams, 44), idle=0.05, feedback_gap=600)
+        self.assertEqual(reception.ranges.missing_count, 0)
+        self.assertLess(len(self.nacks), 5)
 
 
 class InPlace(Harness):

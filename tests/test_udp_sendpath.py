@@ -3,7 +3,9 @@ client that stops acknowledging (issue 8), the summary after a server
 Ctrl-C (issue 11)."""
 
 import os
+import socket
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -14,9 +16,78 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tests.test_udp_transfer import UDPHarness  # noqa: E402
 from tests.udp_relay import UDPRelay  # noqa: E402
 from udp import server as udp_server  # noqa: E402
+from udp.packets import pack_data  # noqa: E402
 
 LOG_FIELDS = ("bytes_sent_total", "datagrams_resent", "loss_before_recovery_pct", "rate_sent_bytes_per_s",
               "rate_received_bytes_per_s", "suggested_rate_bytes_per_s", "io_path", "rate_control")
+
+
+class PackedBatches(unittest.TestCase):
+    """ChunkSender's packed path (GSO + os.preadv): one buffer per batch, the same datagrams on the
+    wire as the per-datagram path, for fresh and resent chunks, the short last chunk, and when the
+    file does not give what it should (then the ordinary path sends them)."""
+
+    CHUNK = 1460
+
+    def setUp(self):
+        self.data = os.urandom(self.CHUNK * 100 + 77)
+        handle = tempfile.TemporaryFile()
+        self.addCleanup(handle.close)
+        handle.write(self.data)
+        handle.flush()
+        self.fd = handle.fileno()
+        self.rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(self.rx.close)
+        self.rx.bind(("127.0.0.1", 0))
+        self.rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        self.rx.settimeout(0.5)
+        self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(self.tx.close)
+        self.tx.connect(self.rx.getsockname())
+
+    def sender(self):
+        sender = udp_server.ChunkSender(self.tx, memoryview(self.data), len(self.data), self.CHUNK, 4321,
+                                        fd=self.fd)
+        if sender._pbuf is None:
+            self.skipTest("no packed path here (GSO or os.preadv missing)")
+        return sender
+
+    def expected(self, seq, resent=False):
+        return pack_data(4321, seq, self.data[seq * self.CHUNK:(seq + 1) * self.CHUNK], resent=resent)
+
+    def received(self):
+        got = []
+        try:
+            while True:
+                got.append(self.rx.recv(70000))
+        except socket.timeout:
+            return got
+
+    def test_same_datagrams_as_one_by_one(self):
+        sender = self.sender()
+        chunks = (len(self.data) + self.CHUNK - 1) // self.CHUNK
+        expected = []
+        for first in range(0, 50, 25):
+            seqs = list(range(first, first + 25))
+            self.assertEqual(sender.send(seqs), 25 * (self.CHUNK + 12))
+            expected += [self.expected(seq) for seq in seqs]
+        sender.send([3, 4, 5], udp_server.FLAG_RESENT)                 # resends: the flag in every header
+        expected += [self.expected(seq, True) for seq in (3, 4, 5)]
+        sender.send(list(range(50, chunks)))                            # fresh again, the short last chunk
+        expected += [self.expected(seq) for seq in range(50, chunks)]
+        sender.send([7, 9])                                             # not consecutive: one by one
+        expected += [self.expected(seq) for seq in (7, 9)]
+        self.assertEqual(self.received(), expected)
+        self.assertEqual(sender.packed, 5)   # 25 + 25, 3 resent, 44 + 7 (a batch holds 44)
+
+    def test_a_file_that_does_not_give_its_bytes_falls_back(self):
+        sender = self.sender()
+        with mock.patch.object(udp_server.os, "preadv", side_effect=OSError(5, "I/O error")):
+            sender.send(list(range(0, 10)))
+        with mock.patch.object(udp_server.os, "preadv", return_value=10):    # a short read
+            sender.send(list(range(10, 20)))
+        self.assertEqual(self.received(), [self.expected(seq) for seq in range(20)])
+        self.assertEqual(sender.packed, 0)
 
 
 class SendPathLogs(UDPHarness, unittest.TestCase):

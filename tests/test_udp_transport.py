@@ -226,5 +226,66 @@ class SenderReceiverCase(unittest.TestCase):
         self.assertEqual(receiver.truncated, 1)
 
 
+class PackedAndScattered(unittest.TestCase):
+    """``send_packed`` (one buffer, one sendmsg with GSO; datagram by datagram after a refusal) and
+    ``recv_scattered`` (one GRO receive spread over the caller's buffers, with the segment size)."""
+
+    @staticmethod
+    def packed(count, last=100):
+        headers, payloads = datagrams(count, last)
+        return [h + p for h, p in zip(headers, payloads)]
+
+    def test_packed_gso_to_a_scattered_gro_receiver(self):
+        pair = Pair(self)
+        sender = DatagramSender(pair.tx, SEGMENT)
+        receiver = DatagramReceiver(pair.rx)
+        if sender.io_path != "gso" or receiver.io_path != "gro":
+            self.skipTest("no UDP GSO/GRO here")
+        wire = self.packed(10)
+        self.assertEqual(sender.send_packed(memoryview(b"".join(wire)), 10), 10)
+        self.assertEqual((sender.calls, sender.datagrams, sender.bytes), (1, 10, 9 * SEGMENT + 100))
+        # headers into 12-byte pieces, data into SEGMENT - 12 byte pieces, the rest into a spill buffer
+        pieces = []
+        for _ in range(4):
+            pieces += [bytearray(12), bytearray(SEGMENT - 12)]
+        pieces.append(bytearray(MIN_RECEIVE_BUFFER))
+        count, segment, source = receiver.recv_scattered(pieces, 2.0)
+        self.assertEqual((count, segment, source), (9 * SEGMENT + 100, SEGMENT, pair.tx.getsockname()))
+        self.assertEqual(b"".join(bytes(p) for p in pieces)[:count], b"".join(wire))
+        self.assertEqual(receiver.datagrams, 10)
+        pair.tx.send(b"one")
+        count, segment, _ = receiver.recv_scattered([bytearray(2), bytearray(100)], 2.0)
+        self.assertEqual((count, segment), (3, 0))
+        self.assertEqual(receiver.recv_scattered([bytearray(100)], 0.05), (-1, 0, None))   # timeout
+
+    def test_scattered_receive_drops_what_does_not_fit(self):
+        pair = Pair(self)
+        receiver = DatagramReceiver(pair.rx)
+        if receiver.io_path != "gro":
+            self.skipTest("no UDP GRO here")
+        pair.tx.send(b"x" * 500)
+        self.assertEqual(receiver.recv_scattered([bytearray(100), bytearray(100)], 2.0), (-1, 0, None))
+        self.assertEqual(receiver.truncated, 1)
+
+    def test_packed_falls_back_on_refusal_and_checks_its_input(self):
+        fake = FakeSocket(refusal=errno.EIO)
+        sender = DatagramSender(fake, SEGMENT)
+        sender.io_path, sender.batch = "gso", 44          # as on Linux, whatever this machine is
+        sender._segment_cmsg = [(17, 103, b"\xc0\x05")]
+        wire = self.packed(3, last=40)
+        with self.assertLogs("udp.transport", "INFO"):
+            self.assertEqual(sender.send_packed(memoryview(b"".join(wire)), 3), 3)
+        self.assertEqual(sender.io_path, "plain")
+        self.assertEqual([data for data, cmsg in fake.sent], wire)    # one datagram per call, same bytes
+        self.assertFalse(any(cmsg for _, cmsg in fake.sent))
+        other = DatagramSender(FakeSocket(), SEGMENT)
+        other.io_path, other.batch = "gso", 44
+        other._segment_cmsg = [(17, 103, b"\xc0\x05")]
+        with self.assertRaises(ValueError):
+            other.send_packed(memoryview(bytes(SEGMENT * 3 + 1)), 3)   # more than 3 datagrams' worth
+        with self.assertRaises(ValueError):
+            other.send_packed(memoryview(bytes(SEGMENT * 2)), 3)       # the third would be empty
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -396,7 +396,8 @@ class UDPClientSession:
             "first_gap_seq": reception.first_gap, "bytes_received": reception.bytes,
             "end_received": reception.end_count, "nack_rounds": reception.nack_rounds,
             "feedback_sent": reception.feedbacks, "receive_calls": receiver.calls,
-            "datagrams_per_call": round(receiver.datagrams / receiver.calls, 2) if receiver.calls else 0.0})
+            "datagrams_per_call": round(receiver.datagrams / receiver.calls, 2) if receiver.calls else 0.0,
+            "receives_in_place": reception.gro_fast})   # GRO receives taken whole where they belong (no copy)
         extra["ignored_datagrams"] += reception.ignored + receiver.truncated
         rec.bytes = reception.bytes
         if missing:

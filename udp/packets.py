@@ -212,6 +212,55 @@ class Nack(Message):
               IntField("highest", 0, MAX_SEQ, required=False))
 
 
+    def encode(self):
+        """The wire line; the usual NACK (whole numbers, ranges as text of digits, '-' and '_') is
+        formatted in one step, to the same bytes as ``Message.encode`` gives (a NACK goes out every
+        few hundred microseconds at full speed)."""
+        ranges = self.ranges if isinstance(self.ranges, str) else format_ranges(self.ranges or ())
+        numbers = (self.transfer, self.received, self.lost)
+        extra = (self.bytes, self.elapsed_us, self.highest)
+        if all(type(value) is int for value in numbers) and _RANGES_TEXT.match(ranges):
+            if all(type(value) is int for value in extra):
+                line = _NACK_FULL % (numbers + (ranges,) + extra)
+            elif extra == (None, None, None):
+                line = _NACK_SHORT % (numbers + (ranges,))
+            else:
+                line = None
+            if line is not None and len(line) <= MAX_LINE:
+                return line.encode("ascii")
+        return super().encode()
+
+
+_NACK_FULL = "NACK transfer=%d received=%d lost=%d ranges=%s bytes=%d elapsed_us=%d highest=%d\n"
+_NACK_SHORT = "NACK transfer=%d received=%d lost=%d ranges=%s\n"
+_RANGES_TEXT = re.compile(r"[0-9_-]*\Z")
+# the NACK lines the fast decoder takes (what Nack.encode writes); any other line goes to the generic codec
+_NACK_LINE = re.compile(rb"NACK transfer=([0-9]{1,20}) received=([0-9]{1,20}) lost=([0-9]{1,20}) ranges=([0-9_-]*)"
+                        rb"(?: bytes=([0-9]{1,20}) elapsed_us=([0-9]{1,20}) highest=([0-9]{1,20}))?\r?\n?\Z")
+_INT_MAX = 2 ** 63 - 1
+
+
+def _decode_nack(line):
+    """The NACK in *line* when it has exactly the form ``Nack.encode`` writes, else None (then the
+    generic codec decides, errors included).  Same checks, same result, a fraction of the time."""
+    match = _NACK_LINE.match(line)
+    if match is None:
+        return None
+    transfer, received, lost, ranges, nbytes, elapsed, highest = match.groups()
+    transfer, received, lost = int(transfer), int(received), int(lost)
+    if transfer > MAX_TRANSFER_ID or received > _INT_MAX or lost > _INT_MAX:
+        return None
+    if nbytes is not None:
+        nbytes, elapsed, highest = int(nbytes), int(elapsed), int(highest)
+        if nbytes > _INT_MAX or elapsed > _INT_MAX or highest > MAX_SEQ:
+            return None
+    message = Nack.__new__(Nack)
+    message.transfer, message.received, message.lost = transfer, received, lost
+    message.ranges = parse_ranges(ranges.decode("ascii")) if ranges else []
+    message.bytes, message.elapsed_us, message.highest = nbytes, elapsed, highest
+    return message
+
+
 class Report(Message):
     """client -> session: the result; repeated until BYE (bounded)."""
     VERB = "REPORT"
@@ -249,7 +298,12 @@ def decode_control(datagram):
     """A control datagram -> message (ProtocolError when it is not one)."""
     if len(datagram) > MAX_LINE:
         raise ProtocolError(N_("control datagram of {} bytes").format(len(datagram)))
-    return decode(bytes(datagram), UDP_MESSAGES)
+    line = bytes(datagram)
+    if line[:5] == b"NACK ":
+        message = _decode_nack(line)
+        if message is not None:
+            return message
+    return decode(line, UDP_MESSAGES)
 
 
 def send_control(sock, message, address):

@@ -19,9 +19,11 @@ handshake:
   the data pauses (``QUIET_NACK``).
 """
 
+import array
 import bisect
 import queue
 import struct
+import sys
 import threading
 import time
 
@@ -34,13 +36,20 @@ from udp.transport import MIN_RECEIVE_BUFFER
 
 FEEDBACK_EVERY = 32          # a NACK (feedback) at least every this many data datagrams ...
 FEEDBACK_PERIOD = 0.05       # ... or this many seconds while data flows (COMMON.md, "Agreed now")
+FEEDBACK_MIN_GAP = 0.001     # ... but the datagram count asks for one at most this often (1,472-byte
+#                              datagrams at 500 MB/s would make it 10,000 NACKs a second)
 RECEIVE_WAIT = 0.02          # longest wait for one receive: feedback and timers stay on time
 QUIET_NACK = 0.15            # reliable: no data for this long -> NACK everything missing (below the highest)
 STATUS_EVERY = 0.25          # progress line on the status board
 BATCH_BYTES = 1024 * 1024    # consecutive chunks gathered this much at a time, then written and hashed
 SCATTER_MIN = 16 * 1024      # datagram data of at least this many bytes is received in place (plain path)
 
+GRO_SLOTS = 64               # datagrams one GRO receive scatters in place at most (the kernel glues up to 64;
+#                              two iovec entries each, far below IOV_MAX); any more land in the spill buffer
 PREFIX_AND_SEQ = struct.Struct("!QI")   # the header read as (type, version, flags, transfer) + seq
+# the GRO path checks a batch's seqs through an array of 32-bit unsigned ints (byte-swapped to network order)
+_SEQ_TYPECODE = next((code for code in "IL" if array.array(code).itemsize == 4), None)
+_SWAP_SEQ = sys.byteorder == "little"
 
 
 class ChunkRanges:
@@ -175,6 +184,7 @@ class ChunkStore:
         self._pool = queue.Queue()
         for _ in range(buffers):
             self._pool.put(_Buffer(slots * chunk))
+        self._slices = None   # slot -> slice of a buffer (slot_views), made on first use
         self._worker = BackgroundWorker(self._write, "udp-writer", max_pending=buffers) if worker else None
         self._buffer = self._take()
         self._slot = 0        # next free slot of the buffer
@@ -230,17 +240,31 @@ class ChunkStore:
         if self._slot == self.slots:
             self.flush()
 
-    def run_space(self, seq):
+    def run_space(self, seq, want=1):
         """Where chunks seq, seq+1, ... may be copied to extend the current
         run: (buffer view, byte offset, free slots); free 0 when *seq* does not
-        continue the run.  Follow the copy with ``extend``."""
+        continue the run.  Follow the copy with ``extend``.  With fewer than
+        *want* slots left in the buffer, the run is written and the next one
+        starts in a fresh buffer (a GRO batch is not cut in two)."""
         if self._filled and seq != self._base + self._filled:
             return None, 0, 0
+        if self._slot and self.slots - self._slot < min(want, self.slots):
+            self.flush()
+            self._retire()
         if self._slot == self.slots:
             self._retire()
         if not self._filled:
             self._base = seq
         return self._buffer.view, self._slot * self.chunk, self.slots - self._slot
+
+    def slot_views(self, count):
+        """Views of the next *count* slots of the run (after ``run_space``, which says how many are
+        free): where chunks seq, seq+1, ... belong, for a receive that scatters into them."""
+        if self._slices is None:
+            chunk = self.chunk
+            self._slices = [slice(i * chunk, (i + 1) * chunk) for i in range(self.slots)]
+        start = self._slot
+        return list(map(self._buffer.view.__getitem__, self._slices[start:start + count]))
 
     def extend(self, count, nbytes):
         """*count* chunks (*nbytes* bytes) were copied where ``run_space`` said."""
@@ -297,7 +321,7 @@ class Reception:
     are attributes, up to date whenever ``run`` returns or raises."""
 
     def __init__(self, receiver, session, offer, store, reliable, idle_timeout, send_nack, on_status, start_clock,
-                 first=None):
+                 first=None, feedback_gap=FEEDBACK_MIN_GAP):
         self.receiver, self.session, self.store = receiver, session, store
         self.reliable, self.idle_timeout = reliable, idle_timeout
         self.send_nack, self.on_status, self.start_clock = send_nack, on_status, start_clock
@@ -333,6 +357,21 @@ class Reception:
         self._spare = memoryview(bytearray(offer.chunk))          # ... the data when no slot is free
         # a fresh (not resent) data datagram of this transfer starts with these 8 bytes
         self._prefix = PREFIX_AND_SEQ.unpack(HEADER.pack(DATA_TYPE, VERSION, 0, self.transfer, 0))[0]
+        self._feedback_every = FEEDBACK_EVERY
+        self._feedback_gap = feedback_gap   # the count's NACKs at most this often (seconds)
+        self._gro_slots = 0                 # the GRO path (``_gro_once``): datagrams one receive may scatter
+        self.gro_fast = self.gro_slow = 0   # GRO receives taken whole in place / partly put back together
+
+    def _gro_setup(self):
+        """Buffers of the GRO path: a header area (one 12-byte view per datagram of a batch), the
+        headers expected for a batch of fresh chunks, and the interleaved list handed to the kernel."""
+        full = self.chunk + HEADER_SIZE
+        slots = min(MIN_RECEIVE_BUFFER // full + 1, GRO_SLOTS)
+        self._gro_slots = slots
+        self._heads = bytearray(HEADER_SIZE * slots)
+        heads = memoryview(self._heads)
+        self._head_views = [heads[i * HEADER_SIZE:(i + 1) * HEADER_SIZE] for i in range(slots)]
+        self._expect = bytearray(HEADER.pack(DATA_TYPE, VERSION, 0, self.transfer, 0) * slots)
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self):
@@ -341,7 +380,11 @@ class Reception:
             data, source = self.first
             self.first = None
             self._take([memoryview(data)], source)
-        receive_once = self._scatter_once if self._use_scatter() else self._batch_once
+        if self._use_gro_scatter():
+            self._gro_setup()
+            receive_once = self._gro_once
+        else:
+            receive_once = self._scatter_once if self._use_scatter() else self._batch_once
         while self.ranges.count < self.chunks and not (self.end_seen and not self.reliable):
             heard = receive_once()
             now = time.monotonic()
@@ -362,6 +405,105 @@ class Reception:
     def _use_scatter(self):
         """Big datagrams on the plain path are received in place (no copy); GRO batches are copied."""
         return getattr(self.receiver, "can_scatter", False) and self.chunk >= SCATTER_MIN
+
+    def _use_gro_scatter(self):
+        """GRO batches of small datagrams are scattered in place: headers apart, data into the run."""
+        return (getattr(self.receiver, "io_path", None) == "gro" and hasattr(self.receiver, "recv_scattered")
+                and self.chunk < SCATTER_MIN and _SEQ_TYPECODE is not None and self.chunks > 0)
+
+    def _gro_once(self):
+        """One GRO receive scattered in place: the kernel puts each datagram's
+        header into the header area and its data into the slot of the run
+        where the next chunk belongs (datagram i: header i, slot i), anything
+        beyond into a spill buffer.  When the headers are those of the next
+        fresh chunks, in order and whole (the usual case), the batch is done
+        with no copy and no Python work per datagram; from the first one that
+        is not, the datagrams are put back together and handled as in
+        ``_batch_once``.  None on timeout, else whether they came from the
+        session."""
+        nxt = self.highest + 1
+        free = 0
+        if nxt <= self.last_seq:
+            want = min(self._gro_slots, self.last_seq + 1 - nxt)
+            _, _, free = self.store.run_space(nxt, want)
+            if not free:   # the run holds other chunks (resends): write it, start one here
+                self.store.flush()
+                _, _, free = self.store.run_space(nxt, want)
+            free = min(free, want)
+        if free:
+            pieces = [None] * (2 * free)
+            pieces[0::2] = self._head_views[:free]
+            pieces[1::2] = self.store.slot_views(free)
+            pieces.append(self._spill)
+        else:
+            pieces = [self._spill]
+        count, segment, source = self.receiver.recv_scattered(pieces, RECEIVE_WAIT)
+        if count < 0:
+            return None
+        full = self.chunk + HEADER_SIZE
+        if source != self.session:
+            self.ignored += (count + segment - 1) // segment if segment else 1
+            return False
+        self._last_heard = time.monotonic()
+        taken = 0
+        if free and (segment == full or (not segment and count == full)):
+            taken = self._fresh_heads(nxt, min(free, count // full))
+            if taken:
+                self.store.extend(taken, taken * self.chunk)
+                self._took_run(nxt, taken)
+        if taken * full < count:
+            self.gro_slow += 1
+            return self._take(self._rebuild(pieces, taken, count, segment or count), source)
+        self.gro_fast += 1
+        if self._since_feedback >= self._feedback_every:
+            self._count_feedback()
+        return True
+
+    def _fresh_heads(self, nxt, count):
+        """How many of the first *count* headers in the header area are those of
+        the fresh chunks nxt, nxt+1, ... (compared in one piece; one by one only
+        when they differ)."""
+        if count <= 0:
+            return 0
+        seqs = array.array(_SEQ_TYPECODE, range(nxt, nxt + count))
+        if _SWAP_SEQ:
+            seqs.byteswap()
+        raw = seqs.tobytes()
+        expect, end, step = self._expect, count * HEADER_SIZE, HEADER_SIZE
+        expect[8:end:step] = raw[0::4]
+        expect[9:end:step] = raw[1::4]
+        expect[10:end:step] = raw[2::4]
+        expect[11:end:step] = raw[3::4]
+        heads = self._heads
+        if heads[:end] == expect[:end]:
+            return count
+        for i in range(count):
+            at = i * step
+            if heads[at:at + step] != expect[at:at + step]:
+                return i
+        return count
+
+    @staticmethod
+    def _rebuild(pieces, taken, count, segment):
+        """The datagrams after the first *taken* (which were whole chunks), put back together from
+        the *pieces* the kernel filled in order (*count* bytes in all), as separate memoryviews."""
+        remaining = count - taken * (len(pieces[0]) + len(pieces[1])) if taken else count
+        parts = []
+        for piece in pieces[2 * taken:]:
+            if remaining <= 0:
+                break
+            length = len(piece)
+            parts.append(bytes(piece[:remaining]) if remaining < length else bytes(piece))
+            remaining -= length
+        stream = memoryview(b"".join(parts))
+        return [stream[offset:offset + segment] for offset in range(0, len(stream), segment)]
+
+    def _count_feedback(self):
+        """The count's NACK (FEEDBACK_EVERY data datagrams since the last), unless one went out less
+        than the feedback gap ago (then the next receive asks again)."""
+        now = time.monotonic()
+        if now - self._last_feedback >= self._feedback_gap:
+            self._feedback(now, True)
 
     def _batch_once(self):
         """One receive of one or more datagrams: None on timeout, else whether they came from the session."""
@@ -389,8 +531,8 @@ class Reception:
                 self._last_heard = time.monotonic()
                 self.store.extend(1, chunk)
                 self._took_run(nxt, 1)
-                if self._since_feedback >= FEEDBACK_EVERY:
-                    self._feedback(time.monotonic(), True)
+                if self._since_feedback >= self._feedback_every:
+                    self._count_feedback()
                 return True
         datagram = bytes(header[:min(count, HEADER_SIZE)])
         if count > HEADER_SIZE:
@@ -406,10 +548,11 @@ class Reception:
             return False
         self._last_heard = time.monotonic()
         i, count = 0, len(datagrams)
+        every = self._feedback_every
         while i < count:
             taken = self._take_run(datagrams, i)
-            if self._since_feedback >= FEEDBACK_EVERY:
-                self._feedback(time.monotonic(), True)
+            if self._since_feedback >= every:
+                self._count_feedback()
             if taken > i:
                 i = taken
                 continue
@@ -419,8 +562,8 @@ class Reception:
                 self._data(datagram)
             else:
                 self._control(datagram)
-            if self._since_feedback >= FEEDBACK_EVERY:
-                self._feedback(time.monotonic(), True)
+            if self._since_feedback >= every:
+                self._count_feedback()
         return True
 
     def _take_run(self, datagrams, i):
@@ -428,7 +571,9 @@ class Reception:
         size, next seq) are copied into the store's run with no per-datagram
         bookkeeping; returns the index of the first one it did not take."""
         nxt = self.highest + 1
-        limit = min(len(datagrams), i + FEEDBACK_EVERY - self._since_feedback, i + self.last_seq + 1 - nxt)
+        # up to the count's next NACK (when it is not overdue: then the run goes on and the NACK follows it)
+        due = self._feedback_every - self._since_feedback
+        limit = min(len(datagrams), i + due if due > 0 else len(datagrams), i + self.last_seq + 1 - nxt)
         if limit <= i:
             return i
         view, position, free = self.store.run_space(nxt)

@@ -145,6 +145,38 @@ class DatagramSender:
             start = end
         return sent
 
+    def send_packed(self, view, count):
+        """Send *count* consecutive datagrams packed in the bytes-like *view*:
+        each ``segment_size`` bytes (header included), the last one possibly
+        shorter (``len(view)`` says where it ends).  With GSO that is one
+        ``sendmsg`` of one buffer: no Python object per datagram.  Returns how
+        many datagrams the kernel accepted (as ``send``)."""
+        if count <= 0:
+            return 0
+        size = self.segment_size
+        if self.io_path == "gso" and count > 1:
+            if count > self.batch or len(view) > size * count or len(view) <= size * (count - 1):
+                raise ValueError("{} bytes are not {} datagrams of at most {} bytes".format(len(view), count, size))
+            try:
+                if self.address is None:
+                    self._sendmsg((view,), self._segment_cmsg)
+                else:
+                    self._sendmsg((view,), self._segment_cmsg, 0, self.address)
+            except OSError as exc:
+                if getattr(exc, "errno", None) not in GSO_REFUSALS:
+                    self.calls += 1
+                    self.errors += count
+                    return 0
+                self._to_plain("{} ({})".format(errno.errorcode.get(exc.errno, exc.errno), exc.strerror or exc))
+            else:
+                self.calls += 1
+                self.datagrams += count
+                self.bytes += len(view)
+                return count
+        empty = b""
+        headers = [view[i * size:(i + 1) * size] for i in range(count)]
+        return self._send_plain(headers, [empty] * count, 0, count)
+
     def _send_gso(self, headers, payloads, start, end):
         buffers = []
         total = 0
@@ -289,6 +321,39 @@ class DatagramReceiver:
         datagrams = [view[offset:min(offset + segment, count)] for offset in range(0, count, segment)]
         self.datagrams += len(datagrams)
         return datagrams, source
+
+    def recv_scattered(self, buffers, timeout):
+        """The GRO path's zero-copy receive (only where ``io_path`` is "gro"):
+        what one ``recvmsg_into`` returns (one datagram, or several glued
+        together) spread over *buffers* in order.  Returns (bytes, segment,
+        source): *segment* is the size of every datagram but the last (0
+        when the kernel gave one datagram, no ``UDP_GRO`` message); (-1, 0,
+        None) on timeout, a network error, or what did not fit *buffers*
+        (counted in ``truncated``)."""
+        sock = self.sock
+        if timeout is not None and timeout != self._timeout:
+            sock.settimeout(max(timeout, 0.0001))
+            self._timeout = timeout
+        try:
+            count, ancdata, flags, source = self._recvmsg_into(buffers, self._anc)
+        except socket.timeout:
+            return -1, 0, None
+        except (ConnectionResetError, ConnectionRefusedError):
+            return -1, 0, None
+        self.calls += 1
+        if flags & MSG_TRUNC:
+            self.truncated += 1
+            return -1, 0, None
+        segment = 0
+        for level, kind, data in ancdata:
+            if level == SOL_UDP and kind == UDP_GRO and len(data) >= _INT.size:
+                segment = _INT.unpack_from(data)[0]
+        if segment <= 0 or segment >= count:
+            segment = 0
+            self.datagrams += 1
+        else:
+            self.datagrams += (count + segment - 1) // segment
+        return count, segment, source
 
     def recv_parts(self, buffers, timeout):
         """The plain path's zero-copy receive (only where ``can_scatter``):
