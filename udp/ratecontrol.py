@@ -76,6 +76,7 @@ class RateControl:
         self.datagrams_sent = 0
         self.feedbacks = 0
         self.silences = 0
+        self.window = None      # bytes that may be in flight beyond the client's report (None: the session's)
 
     def on_sent(self, nbytes, datagrams, now):
         """*datagrams* datagrams carrying *nbytes* bytes went out at *now*."""
@@ -166,9 +167,24 @@ class DeliveryRateControl(RateControl):
     QUEUE_BETA = 0.9
     FLOOR = 250 * 1000            # bytes/s: far below any real link (<= 1 MB/s)
     CEILING = 4e9
+    # Raw mode cannot resend, so what a queue drops is lost for good.  Raw mode therefore probes gently and
+    # keeps at most a window of data beyond what the client has reported receiving (its ``highest`` seq):
+    # WINDOW_SECONDS of the delivery-rate estimate, at least WINDOW_MIN (and two feedback intervals'
+    # worth, FEEDBACK_DATAGRAMS datagrams each), at most WINDOW_MAX.  Whatever the pacing rate, the queue
+    # in front of the receiver (a link's queue, the receiver's socket buffer while it is descheduled) then
+    # never holds more than the window: 256 KiB = 21 ms of a 100 Mbit/s link, whose tbf queue here holds
+    # 50 ms; 4 MiB = half the 8 MiB socket buffer a receiver gets on Linux.
+    RAW_GAINS = (1.1, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+    WINDOW_SECONDS = 0.02
+    WINDOW_MIN = 256 * 1024
+    WINDOW_MAX = 4 * 1024 * 1024
+    FEEDBACK_DATAGRAMS = 32
 
-    def __init__(self, start, datagram_size=1472):
+    def __init__(self, start, datagram_size=1472, raw=False):
         super().__init__(start, datagram_size)
+        self.raw = bool(raw)
+        if self.raw:
+            self.GAINS = self.RAW_GAINS
         self.pacing_rate = max(self.FLOOR, self.start or self.CEILING)
         self.mode = "startup"
         self.round_start = None
@@ -192,6 +208,19 @@ class DeliveryRateControl(RateControl):
         self.loss_rounds = 0
         self.lowest = self.highest = self.pacing_rate
         self.last_delivery = None               # bytes/s over the whole transfer so far (client's clock)
+        self.span_rate = None                   # the latest sample over a full SAMPLE_SPAN (bytes/s)
+        self.window = self.send_window() if self.raw else None
+        self.window_max = self.window
+
+    def send_window(self):
+        """Raw mode: the bytes that may be in flight beyond what the client reported receiving (see
+        WINDOW_SECONDS); reliable mode: None (the session's own limit applies)."""
+        if not self.raw:
+            return None
+        window = max(self.WINDOW_MIN, 2 * self.FEEDBACK_DATAGRAMS * self.datagram_size)
+        if self.span_rate and self.bw:
+            window = max(window, min(self.bw, self.span_rate) * self.WINDOW_SECONDS)
+        return int(min(self.WINDOW_MAX, window))
 
     # -- delivery samples ---------------------------------------------------------------
     def _sample(self, sample, now):
@@ -210,6 +239,10 @@ class DeliveryRateControl(RateControl):
             history.popleft()
         if t - history[0][0] >= self.SAMPLE_SPAN:
             base = history[0]
+            if t > base[0]:
+                # a full-span sample: what the window may trust (the first, shorter ones are inflated by
+                # a shaper's burst or a queue emptying at line rate)
+                self.span_rate = (b - base[1]) / (t - base[0])
         elif sample.elapsed_us is not None and t >= self.FIRST_SPAN and len(history) <= 3:
             base = (0.0, 0.0)   # the first samples: since the first datagram
         if base is None or t <= base[0]:
@@ -265,6 +298,9 @@ class DeliveryRateControl(RateControl):
             self._new_round(now)
         elif now - self.round_start >= self.ROUND and self.bw is not None:
             self._end_round(now)
+        if self.raw:
+            self.window = self.send_window()
+            self.window_max = max(self.window_max, self.window)
         return self.pacing_rate
 
     def _sent_rate(self, now):
@@ -375,16 +411,21 @@ class DeliveryRateControl(RateControl):
                      "rate_startup_rounds": self.startup_rounds, "rate_loss_rounds": self.loss_rounds,
                      "rate_queue_rounds": self.queue_rounds, "rate_overshoots": self.overshoots,
                      "rate_startup_restarts": self.restarts})
+        if self.raw:
+            data["rate_window_max"] = self.window_max
         return data
 
 
 CONTROLLERS = {cls.NAME: cls for cls in (DeliveryRateControl, AimdControl, RateControl)}
 
 
-def make_controller(name, start, datagram_size=1472):
-    """The controller called *name* ('delivery', 'aimd', 'fixed'), starting at *start* bytes/s."""
+def make_controller(name, start, datagram_size=1472, raw=False):
+    """The controller called *name* ('delivery', 'aimd', 'fixed'), starting at *start* bytes/s;
+    *raw*: for a raw-mode session (``delivery`` then probes gently and keeps a send window)."""
     try:
         cls = CONTROLLERS[name]
     except KeyError:
         raise ValueError("unknown rate control {!r} (choose from {})".format(name, ", ".join(sorted(CONTROLLERS))))
+    if cls is DeliveryRateControl:
+        return cls(start, datagram_size, raw=raw)
     return cls(start, datagram_size)
