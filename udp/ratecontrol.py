@@ -175,10 +175,14 @@ class DeliveryRateControl(RateControl):
     # never holds more than the window: 256 KiB = 21 ms of a 100 Mbit/s link, whose tbf queue here holds
     # 50 ms; 4 MiB = half the 8 MiB socket buffer a receiver gets on Linux.
     RAW_GAINS = (1.1, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+    RAW_GROWN = 1.05              # raw: a probe restarts start-up only when delivery grew this much
+    RAW_STARTUP_GROWTH = 2.0      # raw: start-up doubles the rate per round, with no cap: the send window
+    #                               bounds what an overshoot queues, the queue (or a full window) ends it
     WINDOW_SECONDS = 0.02
     WINDOW_MIN = 256 * 1024
     WINDOW_MAX = 4 * 1024 * 1024
     FEEDBACK_DATAGRAMS = 32
+    WINDOW_FULL = 0.75            # in flight beyond the client's report, this fraction of the window = full
 
     def __init__(self, start, datagram_size=1472, raw=False):
         super().__init__(start, datagram_size)
@@ -193,6 +197,8 @@ class DeliveryRateControl(RateControl):
         self.round_received = 0
         self.round_queue = None                 # the smallest queue delay reported during the round
         self.round_sent = 0                     # bytes_sent when the round began
+        self.round_window_full = False          # raw: the send window was (nearly) full during the round
+        self.window_rounds = 0
         self.queue_rounds = 0
         self.overshoots = 0
         self.prev_received = 0
@@ -283,6 +289,9 @@ class DeliveryRateControl(RateControl):
         if sample.queue_delay is not None:
             self.round_queue = sample.queue_delay if self.round_queue is None else \
                 min(self.round_queue, sample.queue_delay)
+        if (self.raw and self.window and sample.highest is not None
+                and (self.datagrams_sent - 1 - sample.highest) * self.datagram_size >= self.WINDOW_FULL * self.window):
+            self.round_window_full = True
         if sample.received > self.prev_received:
             self.round_received += sample.received - self.prev_received
             self.prev_received = sample.received
@@ -316,6 +325,8 @@ class DeliveryRateControl(RateControl):
         self.round_lost = self.round_received = 0
         self.round_queue = None
         self.round_sent = self.bytes_sent
+        self.round_window_full = False
+        self.round_bw = self.bw
 
     def queue_target(self):
         """Seconds of standing queue that count as too much: QUEUE_TARGET, or less at high rates so the
@@ -328,6 +339,11 @@ class DeliveryRateControl(RateControl):
         total = self.round_lost + self.round_received
         lossy = total > 0 and self.round_lost > self.LOSS_THRESHOLD * total
         queued = self.round_queue is not None and self.round_queue > self.queue_target()
+        if self.round_window_full and not queued:
+            # raw: the send window filled (what we sent waits in a queue or in the receiver's buffer): the
+            # path takes less than the pacing rate; that counts as a standing queue
+            queued = True
+            self.window_rounds += 1
         latest = self.last_sample if self.last_sample is not None else self.bw
         sent_rate = self._sent_rate(now)
         app_limited = sent_rate < self.KEEP_UP * self.round_rate
@@ -345,7 +361,7 @@ class DeliveryRateControl(RateControl):
             self.startup_rounds += 1
             if latest >= self.KEEP_UP * self.round_rate:
                 self.startup_grown = self.startup_rounds
-            if not lossy and latest >= self.KEEP_UP * self.round_rate and \
+            if not self.raw and not lossy and latest >= self.KEEP_UP * self.round_rate and \
                     self.round_rate * self.STARTUP_GROWTH > self.STARTUP_CAP * self.startup_base:
                 # as far as start-up goes: the start is an informed guess (--rate, or a receiver's measured
                 # budget); above it, the probing cycles find more, 25% at a time
@@ -354,7 +370,7 @@ class DeliveryRateControl(RateControl):
                 self._set(self.bw * self.GAINS[0])     # probe at once: if that arrives too, start-up again
                 self.phase = 0
             elif not lossy and latest >= self.KEEP_UP * self.round_rate:
-                self._set(max(self.round_rate, latest) * self.STARTUP_GROWTH)
+                self._set(max(self.round_rate, latest) * (self.RAW_STARTUP_GROWTH if self.raw else self.STARTUP_GROWTH))
             elif not lossy and self.startup_rounds - self.startup_grown < self.STARTUP_PATIENCE:
                 pass   # less arrived than was sent, but nothing lost: a queue filling (or a slow start): wait
             else:
@@ -377,7 +393,8 @@ class DeliveryRateControl(RateControl):
                 self._forget_older(max(min(self.bw, latest), self.QUEUE_BETA * self.bw), now)
                 self.phase = 1
                 self._set(self.bw * self.GAINS[1])
-            elif self.phase == 0 and not app_limited and latest >= self.KEEP_UP * self.round_rate:
+            elif self.phase == 0 and not app_limited and latest >= self.KEEP_UP * self.round_rate and \
+                    (not self.raw or latest >= self.RAW_GROWN * self.round_bw):
                 # the probe arrived in full: the path has room above the estimate: start-up again from here
                 self.mode = "startup"
                 self.startup_base = self.round_rate
@@ -413,6 +430,7 @@ class DeliveryRateControl(RateControl):
                      "rate_startup_restarts": self.restarts})
         if self.raw:
             data["rate_window_max"] = self.window_max
+            data["rate_window_rounds"] = self.window_rounds
         return data
 
 
