@@ -23,6 +23,14 @@ Controllers, by name (``make_controller``):
   datagrams lost forgets the older, higher samples (the estimate drops to
   that round's delivery rate, by at most 30%) and drains.  The floor (FLOOR) is
   far below any real link.
+  Raw mode (``raw=True``) cannot resend, so what a queue drops is lost: it keeps
+  a send window (``window``: bytes in flight beyond the seq the client last
+  reported, 20 ms of the measured delivery rate, 256 KiB to 4 MiB) that the
+  session enforces, so an overshoot queues at most that much, whatever the
+  pacing rate; a round in which the window filled counts as a standing queue.
+  Its start-up therefore doubles the rate per round with no cap, and it probes
+  gently (gains 1.1, 0.9) and restarts start-up only when a probe showed the
+  delivery rate grow by 5%.
 - ``aimd``: the older loss-driven controller (``udp.pacing.AdaptiveRate``).
 - ``fixed``: a constant rate (raw mode with ``--rate``).
 """
