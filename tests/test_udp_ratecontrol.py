@@ -163,6 +163,17 @@ class RawModeOnASlowLink(unittest.TestCase):
         self.assertGreater(path.goodput(0.3), 0.9 * 125e6)
 
 
+class SharedWindow(unittest.TestCase):
+    def test_sessions_of_a_test_split_the_window_floor(self):
+        one = make_controller("delivery", 147.2e6 / 5, DATAGRAM, raw=True, share=1)
+        five = [make_controller("delivery", 147.2e6 / 5, DATAGRAM, raw=True, share=5) for _ in range(5)]
+        self.assertEqual(one.window, DeliveryRateControl.WINDOW_MIN)
+        # five raw sessions filling their windows together still fit a 100 Mbit/s tbf queue (50 ms)
+        self.assertLessEqual(sum(c.window for c in five), TBF_QUEUE_100)
+        # ... and each keeps two feedback intervals (32 datagrams each) in flight
+        self.assertGreaterEqual(min(c.window for c in five), 64 * DATAGRAM)
+
+
 class StartUp(unittest.TestCase):
     def test_reaches_the_link_rate_in_bounded_rounds(self):
         # a start 50 x below a 1 Gbit/s link: doubling per 25 ms round, about 8 rounds

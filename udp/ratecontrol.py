@@ -25,7 +25,8 @@ Controllers, by name (``make_controller``):
   far below any real link.
   Raw mode (``raw=True``) cannot resend, so what a queue drops is lost: it keeps
   a send window (``window``: bytes in flight beyond the seq the client last
-  reported, 20 ms of the measured delivery rate, 256 KiB to 4 MiB) that the
+  reported, 20 ms of the measured delivery rate, 256 KiB (split between the
+  sessions of a test, at least 64 datagrams) to 4 MiB) that the
   session enforces, so an overshoot queues at most that much, whatever the
   pacing rate; a round in which the window filled counts as a standing queue.
   Its start-up therefore doubles the rate per round with no cap, and it probes
@@ -192,9 +193,10 @@ class DeliveryRateControl(RateControl):
     FEEDBACK_DATAGRAMS = 32
     WINDOW_FULL = 0.75            # in flight beyond the client's report, this fraction of the window = full
 
-    def __init__(self, start, datagram_size=1472, raw=False):
+    def __init__(self, start, datagram_size=1472, raw=False, share=1):
         super().__init__(start, datagram_size)
         self.raw = bool(raw)
+        self.share = max(1, int(share or 1))    # raw: sessions sharing the path (WINDOW_MIN is split)
         if self.raw:
             self.GAINS = self.RAW_GAINS
         self.pacing_rate = max(self.FLOOR, self.start or self.CEILING)
@@ -231,7 +233,7 @@ class DeliveryRateControl(RateControl):
         WINDOW_SECONDS); reliable mode: None (the session's own limit applies)."""
         if not self.raw:
             return None
-        window = max(self.WINDOW_MIN, 2 * self.FEEDBACK_DATAGRAMS * self.datagram_size)
+        window = max(self.WINDOW_MIN // self.share, 2 * self.FEEDBACK_DATAGRAMS * self.datagram_size)
         if self.span_rate and self.bw:
             window = max(window, min(self.bw, self.span_rate) * self.WINDOW_SECONDS)
         return int(min(self.WINDOW_MAX, window))
@@ -445,13 +447,14 @@ class DeliveryRateControl(RateControl):
 CONTROLLERS = {cls.NAME: cls for cls in (DeliveryRateControl, AimdControl, RateControl)}
 
 
-def make_controller(name, start, datagram_size=1472, raw=False):
+def make_controller(name, start, datagram_size=1472, raw=False, share=1):
     """The controller called *name* ('delivery', 'aimd', 'fixed'), starting at *start* bytes/s;
-    *raw*: for a raw-mode session (``delivery`` then probes gently and keeps a send window)."""
+    *raw*: for a raw-mode session (``delivery`` then probes gently and keeps a send window, whose
+    floor is split between the *share* sessions of a test)."""
     try:
         cls = CONTROLLERS[name]
     except KeyError:
         raise ValueError("unknown rate control {!r} (choose from {})".format(name, ", ".join(sorted(CONTROLLERS))))
     if cls is DeliveryRateControl:
-        return cls(start, datagram_size, raw=raw)
+        return cls(start, datagram_size, raw=raw, share=share)
     return cls(start, datagram_size)

@@ -702,7 +702,7 @@ class ServerSession:
         if cfg.rate is not None and not resend:
             return make_controller("fixed", start, datagram)
         name = getattr(cfg, "rate_control", None) or RATE_CONTROLS[0] if resend else "delivery"
-        return make_controller(name, start, datagram, raw=not resend)
+        return make_controller(name, start, datagram, raw=not resend, share=self.test.clients)
 
     def _send_data(self, resend):
         """The session's data phase, both modes: send while the pacer allows,
