@@ -185,6 +185,23 @@ class StartUp(unittest.TestCase):
         self.assertEqual(path.dropped, 0)
 
 
+class RawRecovers(unittest.TestCase):
+    def test_a_receiver_stall_during_start_up_is_undone(self):
+        # the path takes a tenth of its rate for 25 ms (a receiver descheduled) while start-up grows
+        control = make_controller("delivery", 30e6, DATAGRAM, raw=True)
+        path = Bottleneck(control, 125e6, int(125e6 * 0.05))
+        path.run(0.03)
+        path.capacity = 12.5e6
+        path.run(0.025)
+        path.capacity = 125e6
+        since = path.now
+        path.run(0.6)
+        self.assertEqual(path.dropped, 0)
+        self.assertGreater(path.goodput(since), 0.8 * 125e6)
+        late = [rate for t, rate, _ in path.trace if t > since + 0.4]
+        self.assertGreater(min(late), 0.8 * 125e6)
+
+
 class ReliableStillProbes(unittest.TestCase):
     def test_probes_above_the_estimate(self):
         control = make_controller("delivery", 147.2e6, DATAGRAM)

@@ -29,9 +29,10 @@ Controllers, by name (``make_controller``):
   sessions of a test, at least 64 datagrams) to 4 MiB) that the
   session enforces, so an overshoot queues at most that much, whatever the
   pacing rate; a round in which the window filled counts as a standing queue.
-  Its start-up therefore doubles the rate per round with no cap, and it probes
-  gently (gains 1.1, 0.9) and restarts start-up only when a probe showed the
-  delivery rate grow by 5%.
+  Its start-up therefore doubles the rate per round with no cap (a queue ends it,
+  bringing the rate down to what arrived, at most to half the best sample), and
+  it probes gently (gains 1.1, 0.9, 1, 1: every 100 ms) and restarts start-up
+  only when a probe showed the delivery rate grow by 5%.
 - ``aimd``: the older loss-driven controller (``udp.pacing.AdaptiveRate``).
 - ``fixed``: a constant rate (raw mode with ``--rate``).
 """
@@ -183,7 +184,7 @@ class DeliveryRateControl(RateControl):
     # in front of the receiver (a link's queue, the receiver's socket buffer while it is descheduled) then
     # never holds more than the window: 256 KiB = 21 ms of a 100 Mbit/s link, whose tbf queue here holds
     # 50 ms; 4 MiB = half the 8 MiB socket buffer a receiver gets on Linux.
-    RAW_GAINS = (1.1, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+    RAW_GAINS = (1.1, 0.9, 1.0, 1.0)   # a shorter cycle: a cut too deep (a receiver's stall) is undone sooner
     RAW_GROWN = 1.05              # raw: a probe restarts start-up only when delivery grew this much
     RAW_STARTUP_GROWTH = 2.0      # raw: start-up doubles the rate per round, with no cap: the send window
     #                               bounds what an overshoot queues, the queue (or a full window) ends it
@@ -224,7 +225,8 @@ class DeliveryRateControl(RateControl):
         self.loss_rounds = 0
         self.lowest = self.highest = self.pacing_rate
         self.last_delivery = None               # bytes/s over the whole transfer so far (client's clock)
-        self.span_rate = None                   # the latest sample over a full SAMPLE_SPAN (bytes/s)
+        self.span_rate = None                   # the highest recent sample over a full SAMPLE_SPAN (bytes/s)
+        self.span_samples = collections.deque() # (now, rate): decreasing full-span rates (sliding maximum)
         self.window = self.send_window() if self.raw else None
         self.window_max = self.window
 
@@ -234,8 +236,10 @@ class DeliveryRateControl(RateControl):
         if not self.raw:
             return None
         window = max(self.WINDOW_MIN // self.share, 2 * self.FEEDBACK_DATAGRAMS * self.datagram_size)
-        if self.span_rate and self.bw:
-            window = max(window, min(self.bw, self.span_rate) * self.WINDOW_SECONDS)
+        if self.span_rate:
+            # the highest full-span sample of the last second: a cut in the pacing rate (a receiver's
+            # stall) does not shrink the window, which would then fill with the feedback's own delay
+            window = max(window, self.span_rate * self.WINDOW_SECONDS)
         return int(min(self.WINDOW_MAX, window))
 
     # -- delivery samples ---------------------------------------------------------------
@@ -258,21 +262,24 @@ class DeliveryRateControl(RateControl):
             if t > base[0]:
                 # a full-span sample: what the window may trust (the first, shorter ones are inflated by
                 # a shaper's burst or a queue emptying at line rate)
-                self.span_rate = (b - base[1]) / (t - base[0])
+                self.span_rate = self._slide(self.span_samples, (b - base[1]) / (t - base[0]), now)
         elif sample.elapsed_us is not None and t >= self.FIRST_SPAN and len(history) <= 3:
             base = (0.0, 0.0)   # the first samples: since the first datagram
         if base is None or t <= base[0]:
             return None
         return (b - base[1]) / (t - base[0])
 
-    def _add_sample(self, rate, now):
-        samples = self.samples
+    def _slide(self, samples, rate, now):
+        """Add *rate* to the sliding maximum *samples* (BW_WINDOW seconds); returns the maximum."""
         while samples and samples[-1][1] <= rate:
             samples.pop()
         samples.append((now, rate))
         while now - samples[0][0] > self.BW_WINDOW:
             samples.popleft()
-        self.bw = samples[0][1]
+        return samples[0][1]
+
+    def _add_sample(self, rate, now):
+        self.bw = self._slide(self.samples, rate, now)
         self.last_sample = rate
 
     def _forget_older(self, rate, now):
@@ -349,9 +356,11 @@ class DeliveryRateControl(RateControl):
         total = self.round_lost + self.round_received
         lossy = total > 0 and self.round_lost > self.LOSS_THRESHOLD * total
         queued = self.round_queue is not None and self.round_queue > self.queue_target()
-        if self.round_window_full and not queued:
-            # raw: the send window filled (what we sent waits in a queue or in the receiver's buffer): the
-            # path takes less than the pacing rate; that counts as a standing queue
+        if self.round_window_full and not queued and self.round_queue is not None and \
+                self.round_queue >= self.QUEUE_MIN:
+            # raw: the send window filled and what we sent waits in a queue (or in the receiver's buffer):
+            # the path takes less than the pacing rate; that counts as a standing queue (a full window
+            # with no queue is only the feedback's own delay)
             queued = True
             self.window_rounds += 1
         latest = self.last_sample if self.last_sample is not None else self.bw
@@ -363,6 +372,10 @@ class DeliveryRateControl(RateControl):
             # what we send waits in a queue: the path's rate is what arrives
             self.mode = "probe"
             self.phase = 1
+            if self.raw:
+                # (raw: at most down to half the best sample, as for an overshoot: the queue may be a
+                # receiver's short stall, and the send window bounds what a rate too high can queue)
+                latest = max(latest, self.OVERSHOOT * self.bw)
             self._forget_older(latest, now)
             self._set(latest * self.GAINS[1])
         elif self.mode == "startup" and app_limited and not lossy:
