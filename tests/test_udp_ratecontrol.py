@@ -170,8 +170,11 @@ class SharedWindow(unittest.TestCase):
         self.assertEqual(one.window, DeliveryRateControl.WINDOW_MIN)
         # five raw sessions filling their windows together still fit a 100 Mbit/s tbf queue (50 ms)
         self.assertLessEqual(sum(c.window for c in five), TBF_QUEUE_100)
-        # ... and each keeps two feedback intervals (32 datagrams each) in flight
-        self.assertGreaterEqual(min(c.window for c in five), 64 * DATAGRAM)
+        # ... and so do the first windows of ten sessions starting together (before any feedback)
+        ten = [make_controller("delivery", 147.2e6 / 10, DATAGRAM, raw=True, share=10) for _ in range(10)]
+        self.assertLessEqual(sum(c.window for c in ten), TBF_QUEUE_100)
+        # ... while each first window holds more than the 32 datagrams after which the client reports
+        self.assertGreater(min(c.window for c in ten), 32 * DATAGRAM)
 
 
 class StartUp(unittest.TestCase):
