@@ -26,7 +26,7 @@ Controllers, by name (``make_controller``):
   Raw mode (``raw=True``) cannot resend, so what a queue drops is lost: it keeps
   a send window (``window``: bytes in flight beyond the seq the client last
   reported, 20 ms of the measured delivery rate, 256 KiB (split between the
-  sessions of a test, at least 64 datagrams, 40 before the first sample) to 4 MiB) that the
+  sessions of a test, at least 40 datagrams) to 4 MiB) that the
   session enforces, so an overshoot queues at most that much, whatever the
   pacing rate; a round in which the window filled counts as a standing queue.
   Its start-up therefore doubles the rate per round with no cap (a queue ends it,
@@ -179,8 +179,8 @@ class DeliveryRateControl(RateControl):
     CEILING = 4e9
     # Raw mode cannot resend, so what a queue drops is lost for good.  Raw mode therefore probes gently and
     # keeps at most a window of data beyond what the client has reported receiving (its ``highest`` seq):
-    # WINDOW_SECONDS of the delivery-rate estimate, at least WINDOW_MIN (and two feedback intervals'
-    # worth, FEEDBACK_DATAGRAMS datagrams each), at most WINDOW_MAX.  Whatever the pacing rate, the queue
+    # WINDOW_SECONDS of the delivery-rate estimate, at least WINDOW_MIN (split between the sessions of a
+    # test, but at least MIN_DATAGRAMS), at most WINDOW_MAX.  Whatever the pacing rate, the queue
     # in front of the receiver (a link's queue, the receiver's socket buffer while it is descheduled) then
     # never holds more than the window: 256 KiB = 21 ms of a 100 Mbit/s link, whose tbf queue here holds
     # 50 ms; 4 MiB = half the 8 MiB socket buffer a receiver gets on Linux.
@@ -192,7 +192,7 @@ class DeliveryRateControl(RateControl):
     WINDOW_MIN = 256 * 1024
     WINDOW_MAX = 4 * 1024 * 1024
     FEEDBACK_DATAGRAMS = 32
-    INITIAL_DATAGRAMS = 40
+    MIN_DATAGRAMS = 40
     WINDOW_FULL = 0.75            # in flight beyond the client's report, this fraction of the window = full
 
     def __init__(self, start, datagram_size=1472, raw=False, share=1):
@@ -236,11 +236,9 @@ class DeliveryRateControl(RateControl):
         WINDOW_SECONDS); reliable mode: None (the session's own limit applies)."""
         if not self.raw:
             return None
-        # at least two feedback intervals (the client reports every FEEDBACK_DATAGRAMS datagrams); before the
-        # first full-span sample only INITIAL_DATAGRAMS (a first report is due after 32): the sessions of a
-        # test start together, and their first windows all land in the same queue
-        floor = 2 * self.FEEDBACK_DATAGRAMS if self.span_rate else self.INITIAL_DATAGRAMS
-        window = max(self.WINDOW_MIN // self.share, floor * self.datagram_size)
+        # at least MIN_DATAGRAMS, a few more than the client receives between two reports (FEEDBACK_DATAGRAMS):
+        # no more, since the sessions of a test start together and their windows land in the same queue
+        window = max(self.WINDOW_MIN // self.share, self.MIN_DATAGRAMS * self.datagram_size)
         if self.span_rate:
             # the highest full-span sample of the last second: a cut in the pacing rate (a receiver's
             # stall) does not shrink the window, which would then fill with the feedback's own delay
