@@ -23,6 +23,16 @@ Controllers, by name (``make_controller``):
   datagrams lost forgets the older, higher samples (the estimate drops to
   that round's delivery rate, by at most 30%) and drains.  The floor (FLOOR) is
   far below any real link.
+  Raw mode (``raw=True``) cannot resend, so what a queue drops is lost: it keeps
+  a send window (``window``: bytes in flight beyond the seq the client last
+  reported, 20 ms of the measured delivery rate, 256 KiB (split between the
+  sessions of a test, at least 40 datagrams) to 4 MiB) that the
+  session enforces, so an overshoot queues at most that much, whatever the
+  pacing rate; a round in which the window filled counts as a standing queue.
+  Its start-up therefore doubles the rate per round with no cap (a queue ends it,
+  bringing the rate down to what arrived, at most to half the best sample), and
+  it probes gently (gains 1.1, 0.9, 1, 1: every 100 ms) and restarts start-up
+  only when a probe showed the delivery rate grow by 5%.
 - ``aimd``: the older loss-driven controller (``udp.pacing.AdaptiveRate``).
 - ``fixed``: a constant rate (raw mode with ``--rate``).
 """
@@ -76,6 +86,7 @@ class RateControl:
         self.datagrams_sent = 0
         self.feedbacks = 0
         self.silences = 0
+        self.window = None      # bytes that may be in flight beyond the client's report (None: the session's)
 
     def on_sent(self, nbytes, datagrams, now):
         """*datagrams* datagrams carrying *nbytes* bytes went out at *now*."""
@@ -166,9 +177,30 @@ class DeliveryRateControl(RateControl):
     QUEUE_BETA = 0.9
     FLOOR = 250 * 1000            # bytes/s: far below any real link (<= 1 MB/s)
     CEILING = 4e9
+    # Raw mode cannot resend, so what a queue drops is lost for good.  Raw mode therefore probes gently and
+    # keeps at most a window of data beyond what the client has reported receiving (its ``highest`` seq):
+    # WINDOW_SECONDS of the delivery-rate estimate, at least WINDOW_MIN (split between the sessions of a
+    # test, but at least MIN_DATAGRAMS), at most WINDOW_MAX.  Whatever the pacing rate, the queue
+    # in front of the receiver (a link's queue, the receiver's socket buffer while it is descheduled) then
+    # never holds more than the window: 256 KiB = 21 ms of a 100 Mbit/s link, whose tbf queue here holds
+    # 50 ms; 4 MiB = half the 8 MiB socket buffer a receiver gets on Linux.
+    RAW_GAINS = (1.1, 0.9, 1.0, 1.0)   # a shorter cycle: a cut too deep (a receiver's stall) is undone sooner
+    RAW_GROWN = 1.05              # raw: a probe restarts start-up only when delivery grew this much
+    RAW_STARTUP_GROWTH = 2.0      # raw: start-up doubles the rate per round, with no cap: the send window
+    #                               bounds what an overshoot queues, the queue (or a full window) ends it
+    WINDOW_SECONDS = 0.02
+    WINDOW_MIN = 256 * 1024
+    WINDOW_MAX = 4 * 1024 * 1024
+    FEEDBACK_DATAGRAMS = 32
+    MIN_DATAGRAMS = 40
+    WINDOW_FULL = 0.75            # in flight beyond the client's report, this fraction of the window = full
 
-    def __init__(self, start, datagram_size=1472):
+    def __init__(self, start, datagram_size=1472, raw=False, share=1):
         super().__init__(start, datagram_size)
+        self.raw = bool(raw)
+        self.share = max(1, int(share or 1))    # raw: sessions sharing the path (WINDOW_MIN is split)
+        if self.raw:
+            self.GAINS = self.RAW_GAINS
         self.pacing_rate = max(self.FLOOR, self.start or self.CEILING)
         self.mode = "startup"
         self.round_start = None
@@ -177,6 +209,8 @@ class DeliveryRateControl(RateControl):
         self.round_received = 0
         self.round_queue = None                 # the smallest queue delay reported during the round
         self.round_sent = 0                     # bytes_sent when the round began
+        self.round_window_full = False          # raw: the send window was (nearly) full during the round
+        self.window_rounds = 0
         self.queue_rounds = 0
         self.overshoots = 0
         self.prev_received = 0
@@ -192,6 +226,24 @@ class DeliveryRateControl(RateControl):
         self.loss_rounds = 0
         self.lowest = self.highest = self.pacing_rate
         self.last_delivery = None               # bytes/s over the whole transfer so far (client's clock)
+        self.span_rate = None                   # the highest recent sample over a full SAMPLE_SPAN (bytes/s)
+        self.span_samples = collections.deque() # (now, rate): decreasing full-span rates (sliding maximum)
+        self.window = self.send_window() if self.raw else None
+        self.window_max = self.window
+
+    def send_window(self):
+        """Raw mode: the bytes that may be in flight beyond what the client reported receiving (see
+        WINDOW_SECONDS); reliable mode: None (the session's own limit applies)."""
+        if not self.raw:
+            return None
+        # at least MIN_DATAGRAMS, a few more than the client receives between two reports (FEEDBACK_DATAGRAMS):
+        # no more, since the sessions of a test start together and their windows land in the same queue
+        window = max(self.WINDOW_MIN // self.share, self.MIN_DATAGRAMS * self.datagram_size)
+        if self.span_rate:
+            # the highest full-span sample of the last second: a cut in the pacing rate (a receiver's
+            # stall) does not shrink the window, which would then fill with the feedback's own delay
+            window = max(window, self.span_rate * self.WINDOW_SECONDS)
+        return int(min(self.WINDOW_MAX, window))
 
     # -- delivery samples ---------------------------------------------------------------
     def _sample(self, sample, now):
@@ -210,20 +262,27 @@ class DeliveryRateControl(RateControl):
             history.popleft()
         if t - history[0][0] >= self.SAMPLE_SPAN:
             base = history[0]
+            if t > base[0]:
+                # a full-span sample: what the window may trust (the first, shorter ones are inflated by
+                # a shaper's burst or a queue emptying at line rate)
+                self.span_rate = self._slide(self.span_samples, (b - base[1]) / (t - base[0]), now)
         elif sample.elapsed_us is not None and t >= self.FIRST_SPAN and len(history) <= 3:
             base = (0.0, 0.0)   # the first samples: since the first datagram
         if base is None or t <= base[0]:
             return None
         return (b - base[1]) / (t - base[0])
 
-    def _add_sample(self, rate, now):
-        samples = self.samples
+    def _slide(self, samples, rate, now):
+        """Add *rate* to the sliding maximum *samples* (BW_WINDOW seconds); returns the maximum."""
         while samples and samples[-1][1] <= rate:
             samples.pop()
         samples.append((now, rate))
         while now - samples[0][0] > self.BW_WINDOW:
             samples.popleft()
-        self.bw = samples[0][1]
+        return samples[0][1]
+
+    def _add_sample(self, rate, now):
+        self.bw = self._slide(self.samples, rate, now)
         self.last_sample = rate
 
     def _forget_older(self, rate, now):
@@ -250,6 +309,9 @@ class DeliveryRateControl(RateControl):
         if sample.queue_delay is not None:
             self.round_queue = sample.queue_delay if self.round_queue is None else \
                 min(self.round_queue, sample.queue_delay)
+        if (self.raw and self.window and sample.highest is not None
+                and (self.datagrams_sent - 1 - sample.highest) * self.datagram_size >= self.WINDOW_FULL * self.window):
+            self.round_window_full = True
         if sample.received > self.prev_received:
             self.round_received += sample.received - self.prev_received
             self.prev_received = sample.received
@@ -265,6 +327,9 @@ class DeliveryRateControl(RateControl):
             self._new_round(now)
         elif now - self.round_start >= self.ROUND and self.bw is not None:
             self._end_round(now)
+        if self.raw:
+            self.window = self.send_window()
+            self.window_max = max(self.window_max, self.window)
         return self.pacing_rate
 
     def _sent_rate(self, now):
@@ -280,6 +345,8 @@ class DeliveryRateControl(RateControl):
         self.round_lost = self.round_received = 0
         self.round_queue = None
         self.round_sent = self.bytes_sent
+        self.round_window_full = False
+        self.round_bw = self.bw
 
     def queue_target(self):
         """Seconds of standing queue that count as too much: QUEUE_TARGET, or less at high rates so the
@@ -292,6 +359,13 @@ class DeliveryRateControl(RateControl):
         total = self.round_lost + self.round_received
         lossy = total > 0 and self.round_lost > self.LOSS_THRESHOLD * total
         queued = self.round_queue is not None and self.round_queue > self.queue_target()
+        if self.round_window_full and not queued and self.round_queue is not None and \
+                self.round_queue >= self.QUEUE_MIN:
+            # raw: the send window filled and what we sent waits in a queue (or in the receiver's buffer):
+            # the path takes less than the pacing rate; that counts as a standing queue (a full window
+            # with no queue is only the feedback's own delay)
+            queued = True
+            self.window_rounds += 1
         latest = self.last_sample if self.last_sample is not None else self.bw
         sent_rate = self._sent_rate(now)
         app_limited = sent_rate < self.KEEP_UP * self.round_rate
@@ -301,6 +375,10 @@ class DeliveryRateControl(RateControl):
             # what we send waits in a queue: the path's rate is what arrives
             self.mode = "probe"
             self.phase = 1
+            if self.raw:
+                # (raw: at most down to half the best sample, as for an overshoot: the queue may be a
+                # receiver's short stall, and the send window bounds what a rate too high can queue)
+                latest = max(latest, self.OVERSHOOT * self.bw)
             self._forget_older(latest, now)
             self._set(latest * self.GAINS[1])
         elif self.mode == "startup" and app_limited and not lossy:
@@ -309,7 +387,7 @@ class DeliveryRateControl(RateControl):
             self.startup_rounds += 1
             if latest >= self.KEEP_UP * self.round_rate:
                 self.startup_grown = self.startup_rounds
-            if not lossy and latest >= self.KEEP_UP * self.round_rate and \
+            if not self.raw and not lossy and latest >= self.KEEP_UP * self.round_rate and \
                     self.round_rate * self.STARTUP_GROWTH > self.STARTUP_CAP * self.startup_base:
                 # as far as start-up goes: the start is an informed guess (--rate, or a receiver's measured
                 # budget); above it, the probing cycles find more, 25% at a time
@@ -318,7 +396,7 @@ class DeliveryRateControl(RateControl):
                 self._set(self.bw * self.GAINS[0])     # probe at once: if that arrives too, start-up again
                 self.phase = 0
             elif not lossy and latest >= self.KEEP_UP * self.round_rate:
-                self._set(max(self.round_rate, latest) * self.STARTUP_GROWTH)
+                self._set(max(self.round_rate, latest) * (self.RAW_STARTUP_GROWTH if self.raw else self.STARTUP_GROWTH))
             elif not lossy and self.startup_rounds - self.startup_grown < self.STARTUP_PATIENCE:
                 pass   # less arrived than was sent, but nothing lost: a queue filling (or a slow start): wait
             else:
@@ -341,7 +419,8 @@ class DeliveryRateControl(RateControl):
                 self._forget_older(max(min(self.bw, latest), self.QUEUE_BETA * self.bw), now)
                 self.phase = 1
                 self._set(self.bw * self.GAINS[1])
-            elif self.phase == 0 and not app_limited and latest >= self.KEEP_UP * self.round_rate:
+            elif self.phase == 0 and not app_limited and latest >= self.KEEP_UP * self.round_rate and \
+                    (not self.raw or latest >= self.RAW_GROWN * self.round_bw):
                 # the probe arrived in full: the path has room above the estimate: start-up again from here
                 self.mode = "startup"
                 self.startup_base = self.round_rate
@@ -375,16 +454,23 @@ class DeliveryRateControl(RateControl):
                      "rate_startup_rounds": self.startup_rounds, "rate_loss_rounds": self.loss_rounds,
                      "rate_queue_rounds": self.queue_rounds, "rate_overshoots": self.overshoots,
                      "rate_startup_restarts": self.restarts})
+        if self.raw:
+            data["rate_window_max"] = self.window_max
+            data["rate_window_rounds"] = self.window_rounds
         return data
 
 
 CONTROLLERS = {cls.NAME: cls for cls in (DeliveryRateControl, AimdControl, RateControl)}
 
 
-def make_controller(name, start, datagram_size=1472):
-    """The controller called *name* ('delivery', 'aimd', 'fixed'), starting at *start* bytes/s."""
+def make_controller(name, start, datagram_size=1472, raw=False, share=1):
+    """The controller called *name* ('delivery', 'aimd', 'fixed'), starting at *start* bytes/s;
+    *raw*: for a raw-mode session (``delivery`` then probes gently and keeps a send window, whose
+    floor is split between the *share* sessions of a test)."""
     try:
         cls = CONTROLLERS[name]
     except KeyError:
         raise ValueError("unknown rate control {!r} (choose from {})".format(name, ", ".join(sorted(CONTROLLERS))))
+    if cls is DeliveryRateControl:
+        return cls(start, datagram_size, raw=raw, share=share)
     return cls(start, datagram_size)

@@ -707,7 +707,7 @@ class ServerSession:
         if cfg.rate is not None and not resend:
             return make_controller("fixed", start, datagram)
         name = getattr(cfg, "rate_control", None) or RATE_CONTROLS[0] if resend else "delivery"
-        return make_controller(name, start, datagram)
+        return make_controller(name, start, datagram, raw=not resend, share=self.test.clients)
 
     def _send_data(self, resend):
         """The session's data phase, both modes: send while the pacer allows,
@@ -753,6 +753,8 @@ class ServerSession:
                     self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
                     self.pacer.set_rate(self.control.on_silence(now))
                 at = self.pacer.next_send_time(now, self.pacer.batch_for(WAKE_EVERY, self.sender.max_batch))
+                if self.control.window is not None:   # raw mode: the controller's send window
+                    window = max(1, min(UNACKED_LIMIT, self.control.window) // self.chunk)
                 if self.recovery.pending:
                     blocked = False     # resends answer the client's own NACK
                 elif self.sample is None:
