@@ -223,3 +223,25 @@ class ReliableStillProbes(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SessionsUseTheWindow(unittest.TestCase):
+    """udp/server.py ServerSession._rate_control: which controller each kind of session gets."""
+
+    def control(self, resend, rate=None, rate_control=None, clients=2):
+        from types import SimpleNamespace
+        from udp.server import ServerSession
+        session = SimpleNamespace(cfg=SimpleNamespace(rate=rate, rate_control=rate_control, total_rate=None),
+                                  chunk=PAYLOAD, test=SimpleNamespace(clients=clients))
+        return ServerSession._rate_control(session, resend)
+
+    def test_reliable_and_raw_sessions_keep_a_send_window(self):
+        for resend in (True, False):
+            control = self.control(resend)
+            self.assertIsInstance(control, DeliveryRateControl)
+            self.assertTrue(control.raw, resend)
+            self.assertIsNotNone(control.window, resend)
+
+    def test_raw_with_a_rate_is_fixed_and_aimd_has_no_window(self):
+        self.assertIsNone(self.control(False, rate=10 ** 7).window)
+        self.assertIsNone(self.control(True, rate_control="aimd").window)

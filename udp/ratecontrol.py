@@ -33,6 +33,12 @@ Controllers, by name (``make_controller``):
   bringing the rate down to what arrived, at most to half the best sample), and
   it probes gently (gains 1.1, 0.9, 1, 1: every 100 ms) and restarts start-up
   only when a probe showed the delivery rate grow by 5%.
+  The server uses this windowed variant for reliable sessions too: there a
+  drop is not lost for good, but it costs a NACK, a resend and, past a gap,
+  a read-back of the file, and the window's quicker start-up matters on a
+  short transfer (docs/UDP-LINKS.md has the figures).  ``raw=False`` (no
+  window, start-up by 25% per round up to 1.5 x, gains 1.25/0.75) is kept
+  for the simulations that compare the two.
 - ``aimd``: the older loss-driven controller (``udp.pacing.AdaptiveRate``).
 - ``fixed``: a constant rate (raw mode with ``--rate``).
 """
@@ -465,8 +471,9 @@ CONTROLLERS = {cls.NAME: cls for cls in (DeliveryRateControl, AimdControl, RateC
 
 def make_controller(name, start, datagram_size=1472, raw=False, share=1):
     """The controller called *name* ('delivery', 'aimd', 'fixed'), starting at *start* bytes/s;
-    *raw*: for a raw-mode session (``delivery`` then probes gently and keeps a send window, whose
-    floor is split between the *share* sessions of a test)."""
+    *raw*: the windowed variant, made for raw mode and used by the server for both modes (``delivery``
+    then probes gently and keeps a send window, whose floor is split between the *share* sessions of
+    a test)."""
     try:
         cls = CONTROLLERS[name]
     except KeyError:
