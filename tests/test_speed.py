@@ -169,15 +169,6 @@ class InlineIncomingTests(unittest.TestCase):
         self.assertNotIn(threading.current_thread(), released)  # handed back by the hasher, once hashed
         self.assertEqual((self.dir / "out.txt").read_bytes(), self.data)
 
-    def test_a_failed_threaded_write_fails_at_once(self):
-        incoming = IncomingFile(self.dir / "out.txt", len(self.data), self.sha, threaded=True)
-        with mock.patch.object(incoming, "_write_all", side_effect=OSError(errno.ENOSPC, "full")):
-            with self.assertRaises(TransferFailed) as caught:
-                incoming.write(self.data[:1000])
-        self.assertIn("disk full", str(caught.exception))
-        incoming.discard()
-        self.assertEqual(os.listdir(str(self.dir)), [])
-
     def test_out_of_order_chunks_inline(self):
         incoming = IncomingFile(self.dir / "out.txt", len(self.data), self.sha, threaded=False)
         chunks = [(o, self.data[o:o + 7000]) for o in range(0, len(self.data), 7000)]
@@ -187,13 +178,15 @@ class InlineIncomingTests(unittest.TestCase):
         self.assertEqual(incoming.finish(), self.sha)
 
     def test_a_failed_write_fails_at_once_and_leaves_no_file(self):
-        incoming = IncomingFile(self.dir / "out.txt", len(self.data), self.sha, threaded=False)
-        with mock.patch.object(incoming, "_write_all", side_effect=OSError(errno.ENOSPC, "full")):
-            with self.assertRaises(TransferFailed) as caught:
-                incoming.write(self.data[:1000])
-        self.assertIn("disk full", str(caught.exception))
-        incoming.discard()
-        self.assertEqual(os.listdir(str(self.dir)), [])
+        for threaded in (False, True):   # threaded too: the write is the caller's, only hashing is not
+            with self.subTest(threaded=threaded):
+                incoming = IncomingFile(self.dir / "out.txt", len(self.data), self.sha, threaded=threaded)
+                with mock.patch.object(incoming, "_write_all", side_effect=OSError(errno.ENOSPC, "full")):
+                    with self.assertRaises(TransferFailed) as caught:
+                        incoming.write(self.data[:1000])
+                self.assertIn("disk full", str(caught.exception))
+                incoming.discard()
+                self.assertEqual(os.listdir(str(self.dir)), [])
 
 
 class ReceiveModeTests(unittest.TestCase):

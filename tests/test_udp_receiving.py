@@ -41,9 +41,8 @@ class ScriptedReceiver:
         self.source = source
         self.calls = self.datagrams = self.truncated = 0
 
-    def recv_batch(self, into, timeout):
-        if not self.batches:
-            return [], None
+    def _next_batch(self):
+        """The next scripted (datagrams, source), counted; raises a scripted exception."""
         batch = self.batches.pop(0)
         if isinstance(batch, Exception):
             raise batch
@@ -52,6 +51,12 @@ class ScriptedReceiver:
             batch, source = batch
         self.calls += 1
         self.datagrams += len(batch)
+        return batch, source
+
+    def recv_batch(self, into, timeout):
+        if not self.batches:
+            return [], None
+        batch, source = self._next_batch()
         return [memoryview(d) for d in batch], source
 
 
@@ -64,14 +69,7 @@ class ScriptedGroReceiver(ScriptedReceiver):
     def recv_scattered(self, buffers, timeout):
         if not self.batches:
             return -1, 0, None
-        batch = self.batches.pop(0)
-        if isinstance(batch, Exception):
-            raise batch
-        source = self.source
-        if isinstance(batch, tuple):
-            batch, source = batch
-        self.calls += 1
-        self.datagrams += len(batch)
+        batch, source = self._next_batch()
         stream = b"".join(bytes(d) for d in batch)
         if len(stream) > sum(len(b) for b in buffers):
             self.truncated += 1
@@ -125,6 +123,17 @@ class ChunkRangesCase(unittest.TestCase):
 
 
 class Harness(unittest.TestCase):
+
+    def socket_pair(self, receive_buffer):
+        """(receiver bound on loopback with *receive_buffer*, sender connected to it), closed at cleanup."""
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(rx.close)
+        rx.bind(("127.0.0.1", 0))
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(tx.close)
+        tx.connect(rx.getsockname())
+        return rx, tx
 
     def setUp(self):
         self.root = Path(tempfile.mkdtemp(prefix="udp-receiving-"))
@@ -273,13 +282,7 @@ class GroInPlace(StoreAndReception):
     def test_a_real_gro_socket(self):
         # GSO sender -> UDP_GRO receiver on loopback: the kernel itself glues and scatters
         from udp.transport import DatagramSender
-        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.addCleanup(rx.close)
-        rx.bind(("127.0.0.1", 0))
-        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.addCleanup(tx.close)
-        tx.connect(rx.getsockname())
+        rx, tx = self.socket_pair(4 * 1024 * 1024)
         receiver = DatagramReceiver(rx)
         sender = DatagramSender(tx, 312)
         if receiver.io_path != "gro" or sender.io_path != "gso":
@@ -356,13 +359,7 @@ class InPlace(Harness):
         chunk = SCATTER_MIN + 100
         data = bytes(random.Random(3).getrandbits(8) for _ in range(chunk * 6 + 77))
         datagrams = self.chunks_of(data, chunk)
-        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.addCleanup(rx.close)
-        rx.bind(("127.0.0.1", 0))
-        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2 * 1024 * 1024)
-        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.addCleanup(tx.close)
-        tx.connect(rx.getsockname())
+        rx, tx = self.socket_pair(2 * 1024 * 1024)
         junk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.addCleanup(junk.close)
         receiver = DatagramReceiver(rx, gro=False)
