@@ -175,6 +175,25 @@ class SendPathLogs(UDPHarness, unittest.TestCase):
         self.assertLessEqual(rec["bytes_sent_total"], limit + 64 * chunk)
         self.assertGreater(rec["datagrams_sent"], 0)
 
+    def test_a_session_keeps_at_most_its_send_window_in_flight(self):
+        # README "UDP on real links": without feedback a session (raw or reliable, default rate) never has
+        # more than the controller's send window beyond what the client reported: here nothing was reported
+        for reliable in (False, True):
+            with self.subTest(reliable=reliable):
+                self.make_lab(size=16 * 1024 * 1024)
+                with mock.patch.object(udp_server, "ACK_SILENCE_LIMIT", 1.0):
+                    server = self.start_server(1, reliable=reliable)
+                    relay = UDPRelay(("127.0.0.1", server.port), drop_verbs={"NACK": None}, seed=7)
+                    self.addCleanup(relay.close)
+                    self.run_clients(relay.port, 1, reliable=reliable, idle_timeout=1.0)
+                    self.wait_server()
+                rec = self.server_records()[0]
+                window = rec["rate_window_max"]
+                self.assertIsNotNone(window)
+                self.assertLess(window, 16 * 1024 * 1024 // 2)
+                self.assertLessEqual(rec["bytes_sent_total"], window + rec["chunk_size"])
+                self.assertGreater(rec["datagrams_sent"], 0)
+
 
 class ServerInterrupt(UDPHarness, unittest.TestCase):
     """issue 11: after a server Ctrl-C the summary shows what was sent, and its bytes agree with the reason."""

@@ -760,18 +760,21 @@ class ServerSession:
                 if self.control.window is not None:   # raw mode: the controller's send window
                     window = max(1, min(UNACKED_LIMIT, self.control.window) // self.chunk)
                 if self.recovery.pending:
-                    blocked = False     # resends answer the client's own NACK
+                    room = None         # resends answer the client's own NACK
                 elif self.sample is None:
-                    blocked = self.recovery.next_new >= window    # nothing acknowledged yet
+                    room = window - self.recovery.next_new    # nothing acknowledged yet
+                elif self.sample.highest is None:
+                    room = None
                 else:
-                    blocked = self.sample.highest is not None and self.recovery.next_new - self.sample.highest > window
+                    room = window + 1 - (self.recovery.next_new - self.sample.highest)
+                blocked = room is not None and room <= 0
                 if blocked:
                     at = max(at, now + BLOCKED_WAIT)   # too far ahead of what the client acknowledged
                 if at > now:
                     self._wait_feedback(at - now)      # the pacer's wait serves the feedback
                     last_poll, polled_at = time.perf_counter(), self.datagrams
                 else:
-                    self._send_batch(now)
+                    self._send_batch(now, room)
                     if self.datagrams - polled_at >= POLL_EVERY or now - last_poll >= POLL_INTERVAL:
                         last_poll, polled_at = now, self.datagrams
                         self._wait_feedback(0)
@@ -781,12 +784,13 @@ class ServerSession:
         finally:
             self._send_summary()
 
-    def _send_batch(self, now):
-        """Send what the pacer allows now, at most one batch for the sender (GSO: about 64 KiB)."""
+    def _send_batch(self, now, room=None):
+        """Send what the pacer allows now, at most one batch for the sender (GSO: about 64 KiB) and at
+        most *room* chunks (what the send window still allows; None: no limit)."""
         datagram = self.chunk + HEADER_SIZE
         allowed = self.pacer.allowance(now)
         count = self.sender.max_batch if allowed == float("inf") else int(allowed // datagram)
-        count = max(1, min(count, self.sender.max_batch))
+        count = max(1, min(count, self.sender.max_batch, room or count))
         seqs, resent = self.recovery.take(count, now)
         if not seqs:
             return
