@@ -177,8 +177,8 @@ class SendPathLogs(UDPHarness, unittest.TestCase):
 
     def test_a_session_keeps_at_most_its_send_window_in_flight(self):
         # README "UDP on real links": without feedback a session (raw or reliable, default rate) never has
-        # more than the controller's send window (plus the batch that crossed it) beyond what the client
-        # reported: here nothing was reported
+        # more than the controller's send window (plus the batch that crossed it, and one datagram per
+        # 0.25 s of a full window, the probe) beyond what the client reported: here nothing was reported
         for reliable in (False, True):
             with self.subTest(reliable=reliable):
                 self.make_lab(size=16 * 1024 * 1024)

@@ -72,6 +72,7 @@ ACK_SILENCE_LIMIT = 3.0             # nothing heard this long while sending: the
 UNACKED_LIMIT = 32 * 1024 * 1024    # new data sent beyond the highest seq the client reported, at most (bytes)
 WAKE_EVERY = 0.0005                 # the pacer's waits gather at least this much sending (fewer wake-ups)
 BLOCKED_WAIT = 0.005                # ... when that is reached, wait this long for feedback before looking again
+WINDOW_PROBE = 0.25                 # ... and after this long with the window full, send one batch beyond it
 STATUS_EVERY = 0.25
 FORCE_COPY = False                  # tests set it to run the portable send path (no sendmsg) on Linux
 EVENTS_LOGGED = 20                  # ignored datagrams logged one by one per test; then only counted
@@ -737,6 +738,8 @@ class ServerSession:
         self._last_status = 0.0
         window = max(1, UNACKED_LIMIT // self.chunk)
         last_poll, polled_at, last_progress = 0.0, 0, 0.0
+        blocked_since = None                     # when the send window became full (None: it is not)
+        probe = None                             # 1: the next send is one datagram past the full window
         rec.extra.update({"rate_control": self.control.NAME, "io_path": "send=" + self.sender.path})
         try:
             while not self.finished:
@@ -768,13 +771,23 @@ class ServerSession:
                 else:
                     room = window + 1 - (self.recovery.next_new - self.sample.highest)
                 blocked = room is not None and room <= 0
+                if not blocked:
+                    blocked_since = None
+                elif blocked_since is None:
+                    blocked_since = now
+                elif now - blocked_since >= WINDOW_PROBE:
+                    # the window has been full this long: what is in flight was lost (a link down, a whole
+                    # window dropped), and the client, which got nothing new, has no news to send; one
+                    # datagram beyond the window lets it report again (as TCP's retransmission timeout does)
+                    blocked, blocked_since, probe = False, now, 1
                 if blocked:
                     at = max(at, now + BLOCKED_WAIT)   # too far ahead of what the client acknowledged
                 if at > now:
                     self._wait_feedback(at - now)      # the pacer's wait serves the feedback
                     last_poll, polled_at = time.perf_counter(), self.datagrams
                 else:
-                    self._send_batch(now)
+                    self._send_batch(now, probe)
+                    probe = None
                     if self.datagrams - polled_at >= POLL_EVERY or now - last_poll >= POLL_INTERVAL:
                         last_poll, polled_at = now, self.datagrams
                         self._wait_feedback(0)
@@ -784,14 +797,15 @@ class ServerSession:
         finally:
             self._send_summary()
 
-    def _send_batch(self, now):
-        """Send what the pacer allows now, at most one batch for the sender (GSO: about 64 KiB).  The
-        window is checked before each batch, not cut inside one: a batch may end past it (clipping the
-        batches at the window's edge cost 10% with 10 clients on loopback, docs/UDP-LINKS.md)."""
+    def _send_batch(self, now, most=None):
+        """Send what the pacer allows now, at most one batch for the sender (GSO: about 64 KiB), at most
+        *most* datagrams if given.  The window is checked before each batch, not cut inside one: a batch
+        may end past it (clipping the batches at the window's edge cost 10% with 10 clients on loopback,
+        docs/UDP-LINKS.md)."""
         datagram = self.chunk + HEADER_SIZE
         allowed = self.pacer.allowance(now)
         count = self.sender.max_batch if allowed == float("inf") else int(allowed // datagram)
-        count = max(1, min(count, self.sender.max_batch))
+        count = max(1, min(count, self.sender.max_batch, most or self.sender.max_batch))
         seqs, resent = self.recovery.take(count, now)
         if not seqs:
             return
