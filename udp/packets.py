@@ -12,6 +12,7 @@ A data datagram is ``HEADER`` (12 bytes) followed by the chunk's bytes::
                                 (all fields big-endian, struct "!BBHII")
 """
 
+import array
 import re
 import socket
 import struct
@@ -27,6 +28,19 @@ DATA_TYPE = 0xD1
 VERSION = 1
 FLAG_RESENT = 0x0001
 HEADER = struct.Struct("!BBHII")
+
+# consecutive seqs as one piece of bytes (the packed send path writes them into its headers, the GRO
+# receive path compares them with the headers it got): an array of 32-bit unsigned ints in network order
+_SEQ_TYPECODE = next((code for code in "IL" if array.array(code).itemsize == 4), None)
+SEQ_ARRAYS = _SEQ_TYPECODE is not None
+
+
+def seq_bytes(first, count):
+    """The seqs first .. first+count-1 as 4-byte big-endian numbers, back to back (needs SEQ_ARRAYS)."""
+    seqs = array.array(_SEQ_TYPECODE, range(first, first + count))
+    if sys.byteorder == "little":
+        seqs.byteswap()   # to network order
+    return seqs.tobytes()
 HEADER_SIZE = HEADER.size                 # 12
 MAX_DATAGRAM = 65507                      # largest UDP payload over IPv4
 MIN_DATAGRAM = HEADER_SIZE + 64

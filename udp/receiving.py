@@ -19,11 +19,9 @@ handshake:
   the data pauses (``QUIET_NACK``).
 """
 
-import array
 import bisect
 import queue
 import struct
-import sys
 import threading
 import time
 
@@ -31,7 +29,8 @@ from transfer.errors import ProtocolError, TransferFailed
 from transfer.hashing import BackgroundWorker
 from transfer.i18n import N_
 from transfer.messages import ErrorMessage, printable
-from udp.packets import DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, VERSION, End, decode_control, format_ranges
+from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, SEQ_ARRAYS, VERSION, End, decode_control,
+                         format_ranges, seq_bytes)
 from udp.transport import MIN_RECEIVE_BUFFER
 
 FEEDBACK_EVERY = 32          # a NACK (feedback) at least every this many data datagrams ...
@@ -47,9 +46,6 @@ SCATTER_MIN = 16 * 1024      # datagram data of at least this many bytes is rece
 GRO_SLOTS = 64               # datagrams one GRO receive scatters in place at most (the kernel glues up to 64;
 #                              two iovec entries each, far below IOV_MAX); any more land in the spill buffer
 PREFIX_AND_SEQ = struct.Struct("!QI")   # the header read as (type, version, flags, transfer) + seq
-# the GRO path checks a batch's seqs through an array of 32-bit unsigned ints (byte-swapped to network order)
-_SEQ_TYPECODE = next((code for code in "IL" if array.array(code).itemsize == 4), None)
-_SWAP_SEQ = sys.byteorder == "little"
 
 
 class ChunkRanges:
@@ -409,7 +405,7 @@ class Reception:
     def _use_gro_scatter(self):
         """GRO batches of small datagrams are scattered in place: headers apart, data into the run."""
         return (getattr(self.receiver, "io_path", None) == "gro" and hasattr(self.receiver, "recv_scattered")
-                and self.chunk < SCATTER_MIN and _SEQ_TYPECODE is not None and self.chunks > 0)
+                and self.chunk < SCATTER_MIN and SEQ_ARRAYS and self.chunks > 0)
 
     def _gro_once(self):
         """One GRO receive scattered in place: the kernel puts each datagram's
@@ -465,10 +461,7 @@ class Reception:
         when they differ)."""
         if count <= 0:
             return 0
-        seqs = array.array(_SEQ_TYPECODE, range(nxt, nxt + count))
-        if _SWAP_SEQ:
-            seqs.byteswap()
-        raw = seqs.tobytes()
+        raw = seq_bytes(nxt, count)
         expect, end, step = self._expect, count * HEADER_SIZE, HEADER_SIZE
         expect[8:end:step] = raw[0::4]
         expect[9:end:step] = raw[1::4]

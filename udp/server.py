@@ -19,7 +19,6 @@ if __package__ in (None, ""):
     import sys
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import array
 import bisect
 import collections
 import hmac
@@ -48,7 +47,8 @@ from transfer.testlog import TestLog
 from transfer.text import host_port
 from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MIN_DATAGRAM, VERSION, End, Nack,  # noqa: F401
                          Ping, Pong, Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait,
-                         address_text, chunk_count, decode_control, ignore_connreset, is_data, raise_buffers)
+                         SEQ_ARRAYS, address_text, chunk_count, decode_control, ignore_connreset, is_data,
+                         raise_buffers, seq_bytes)
 from udp.options import (DATAGRAMS_PER_SECOND, DEFAULT_CHUNK_SIZE, DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT,  # noqa: F401
                          DEFAULT_TOTAL_RATE, HELLO_KEEPALIVE, RATE_CONTROLS, add_udp_flags, chunk_value, rate_value,
                          session_ports)
@@ -72,7 +72,7 @@ ACK_SILENCE_LIMIT = 3.0             # nothing heard this long while sending: the
 UNACKED_LIMIT = 32 * 1024 * 1024    # new data sent beyond the highest seq the client reported, at most (bytes)
 WAKE_EVERY = 0.0005                 # the pacer's waits gather at least this much sending (fewer wake-ups)
 BLOCKED_WAIT = 0.005                # ... when that is reached, wait this long for feedback before looking again
-WINDOW_PROBE = 0.25                 # ... and after this long with the window full, send one batch beyond it
+WINDOW_PROBE = 0.25                 # ... and after this long with the window full, send one datagram beyond it
 STATUS_EVERY = 0.25
 FORCE_COPY = False                  # tests set it to run the portable send path (no sendmsg) on Linux
 EVENTS_LOGGED = 20                  # ignored datagrams logged one by one per test; then only counted
@@ -760,7 +760,7 @@ class ServerSession:
                     self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
                     self.pacer.set_rate(self.control.on_silence(now))
                 at = self.pacer.next_send_time(now, self.pacer.batch_for(WAKE_EVERY, self.sender.max_batch))
-                if self.control.window is not None:   # raw mode: the controller's send window
+                if self.control.window is not None:   # the controller's send window (delivery)
                     window = max(1, min(UNACKED_LIMIT, self.control.window) // self.chunk)
                 if self.recovery.pending:
                     room = None         # resends answer the client's own NACK
@@ -999,10 +999,7 @@ def suggest_rate(received_rate):
 
 
 _FLAGS = struct.Struct("!H")
-# the packed path writes seqs through an array of 32-bit unsigned ints (byte-swapped to network order)
-_SEQ_TYPECODE = next((code for code in "IL" if array.array(code).itemsize == 4), None)
-_SWAP_SEQ = sys.byteorder == "little"
-_PACKABLE = hasattr(os, "preadv") and _SEQ_TYPECODE is not None
+_PACKABLE = hasattr(os, "preadv") and SEQ_ARRAYS
 
 
 class ChunkSender:
@@ -1108,10 +1105,7 @@ class ChunkSender:
             buf[2::datagram] = flag_bytes[:1] * slots
             buf[3::datagram] = flag_bytes[1:] * slots
             self._pflags = flags
-        seqs = array.array(_SEQ_TYPECODE, range(first, first + count))
-        if _SWAP_SEQ:
-            seqs.byteswap()   # to network order
-        raw = seqs.tobytes()
+        raw = seq_bytes(first, count)
         end = count * datagram
         buf[8:end:datagram] = raw[0::4]
         buf[9:end:datagram] = raw[1::4]
