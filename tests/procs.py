@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import subprocess
+import socket
 import sys
 import tempfile
 import time
@@ -159,6 +160,16 @@ def read_jsonl(path):
 def records_of(log, kind):
     """The records of one sidecar with record == *kind*."""
     return [r for r in log if r.get("record") == kind]
+
+
+def tcp_listener(testcase):
+    """A TCP socket listening on 127.0.0.1 (port 0), closed at *testcase*'s cleanup: a scripted server's."""
+    listener = socket.socket()
+    testcase.addCleanup(listener.close)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(60)
+    return listener
 
 
 def wait_for(condition, timeout, interval=0.05):

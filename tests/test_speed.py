@@ -6,12 +6,10 @@ import errno
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import unittest
 from pathlib import Path
 from unittest import mock
@@ -247,10 +245,7 @@ class InProcessTransfers(unittest.TestCase):
         self.check(1, "pipelined")
 
     def test_inline_client_that_loses_the_server_keeps_no_file(self):
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        self.addCleanup(listener.close)
+        listener = procs.tcp_listener(self)
         from transfer.messages import DataHeader, FileOffer, LineReader, send_message
 
         def fake_server():

@@ -202,10 +202,7 @@ class InProcess(unittest.TestCase):
         self.assertIn("busy", kinds)
 
     def test_server_closing_mid_transfer_leaves_no_final_file(self):
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        self.addCleanup(listener.close)
+        listener = procs.tcp_listener(self)
 
         def fake_server():
             conn, _ = listener.accept()

@@ -42,6 +42,15 @@ from udp.server import UDPFileServer  # noqa: E402
 LOCAL = "127.0.0.1"
 
 
+def closed_udp_port():
+    """A local UDP port that was just free and is closed again (nothing listens there)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((LOCAL, 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
 class Victim:
     """A socket that plays a forged source address: it sends what a forger
     would send from there, never answers, and counts what comes back from
@@ -511,10 +520,7 @@ class ClientSide(unittest.TestCase):
 
     @unittest.skipUnless(sys.platform.startswith("linux"), "ICMP errors on unconnected sockets: Linux")
     def test_closed_port_is_reported_at_once(self):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind((LOCAL, 0))
-        port = sock.getsockname()[1]
-        sock.close()
+        port = closed_udp_port()
         client = self.session(port, handshake_timeout=60.0)
         started = time.monotonic()
         with self.assertRaises(TransferFailed) as caught:
@@ -526,10 +532,7 @@ class ClientSide(unittest.TestCase):
 
     @unittest.skipUnless(sys.platform.startswith("linux"), "ICMP errors on unconnected sockets: Linux")
     def test_ping_says_port_unreachable(self):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind((LOCAL, 0))
-        port = sock.getsockname()[1]
-        sock.close()
+        port = closed_udp_port()
         out = io.StringIO()
         self.assertEqual(run_ping(LOCAL, port, 2, 0.2, out=out), 1)
         self.assertIn("seq=1: port unreachable (nothing listens on UDP {} there)".format(port), out.getvalue())
