@@ -247,15 +247,19 @@ class SpanishRunTest(unittest.TestCase):
         out, err = proc.communicate()
         self.fail("server did not start: {}".format(err.decode(errors="replace")))
 
+    def _run_tcp_client(self, port, clients, env, *extra):
+        """tcp/client.py with --yes against *port*, its folders under the test's root; the finished process."""
+        return subprocess.run(
+            [PYTHON, str(ROOT / "tcp" / "client.py"), "--host", "127.0.0.1", "--port", str(port),
+             "--clients", str(clients), "--yes", "--received-dir", str(self.root / "recv"),
+             "--logs-dir", str(self.root / "logs")] + list(extra),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            universal_newlines=True, timeout=120, env=env)
+
     def test_server_and_client_speak_spanish(self):
         server, port = self._start_server(_env(LANG="es_CO.UTF-8"))
         try:
-            client = subprocess.run(
-                [PYTHON, str(ROOT / "tcp" / "client.py"), "--host", "127.0.0.1", "--port", str(port),
-                 "--clients", "2", "--yes", "--received-dir", str(self.root / "recv"),
-                 "--logs-dir", str(self.root / "logs"), "--lang", "es"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                universal_newlines=True, timeout=120, env=_env(LANG="en_US.UTF-8"))
+            client = self._run_tcp_client(port, 2, _env(LANG="en_US.UTF-8"), "--lang", "es")
             s_out, s_err = server.communicate(timeout=60)
         finally:
             if server.poll() is None:
@@ -339,12 +343,7 @@ class SpanishRunTest(unittest.TestCase):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         sock.close()
-        client = subprocess.run(
-            [PYTHON, str(ROOT / "tcp" / "client.py"), "--host", "127.0.0.1", "--port", str(port),
-             "--clients", "1", "--yes", "--received-dir", str(self.root / "recv"),
-             "--logs-dir", str(self.root / "logs"), "--timeout", "5"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            universal_newlines=True, timeout=60, env=_env(LC_ALL="es_ES.UTF-8"))
+        client = self._run_tcp_client(port, 1, _env(LC_ALL="es_ES.UTF-8"), "--timeout", "5")
         self.assertEqual(client.returncode, 1, client.stderr)
         self.assertIn("conexión rechazada por 127.0.0.1:{}".format(port), client.stdout)
         self.assertIn("FALLIDA", client.stdout)
