@@ -12,9 +12,17 @@ on the same machine:
   start (target < 80 ms);
 - the minimal reference receiver (scripts/refrecv.py) with N clients against
   tcp/client.py's aggregate (ratio >= 0.95) and against SHA-256 (>= 1.0);
-- the server's peak RSS (``wait4``) in each of our runs (< 64 MiB).
+- the server's peak RSS (``wait4``) in each of our runs (< 64 MiB);
+- with ``--udp``, for N > 1 clients: udp/server.py and udp/client.py in
+  reliable mode against SHA-256 (>= 0.8) and against a minimal reference UDP
+  transfer (scripts/refudp.py); and what a gigabyte costs in CPU seconds
+  (server + client, ``wait4``) for each reference and for our UDP run, with
+  the ceiling that cost sets on this machine's cores: a UDP sender copies
+  every byte twice (file to buffer, buffer to socket) where ``sendfile``
+  copies nothing, so the UDP reference's ceiling is lower than TCP's.
 
     python3 scripts/baselines.py --files-dir files --file 250MB.txt --clients 1,10 --repeat 3
+    python3 scripts/baselines.py --file 250MB.txt --clients 10 --repeat 3 --udp
     python3 scripts/benchmark.py --protocols tcp --baselines ...   # the same rows in the report
 
 ``--compare-root DIR`` also runs another checkout's programs in the same
@@ -47,6 +55,7 @@ RUN_TIMEOUT = 300.0
 TARGETS = OrderedDict([
     ("socat_over_ours_1", 1.0), ("fixed_ms", 80.0), ("transfer_over_sha256_1", 0.85),
     ("ours_over_reference", 0.95), ("ours_over_sha256", 1.0), ("server_rss_mib", 64.0),
+    ("udp_over_sha256", 0.8),
 ])
 
 
@@ -97,19 +106,26 @@ class PeakRSS:
 def _wait4(proc, timeout=RUN_TIMEOUT):
     """Wait for *proc* (killed after *timeout* s); returns (exit status, peak RSS
     in KiB or None).  os.wait4, where it exists, gives the child's own peak RSS."""
+    status, rss, _ = _wait_usage(proc, timeout)
+    return status, rss
+
+
+def _wait_usage(proc, timeout=RUN_TIMEOUT):
+    """As _wait4, plus the child's CPU seconds (user + system; None without os.wait4)."""
     import threading
     watchdog = threading.Timer(timeout, proc.kill)
     watchdog.daemon = True
     watchdog.start()
     try:
         if not hasattr(os, "wait4"):
-            return proc.wait(), None
+            return proc.wait(), None, None
         _, status, usage = os.wait4(proc.pid, 0)
     finally:
         watchdog.cancel()
     proc.returncode = (os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode")
                        else status >> 8)
-    return proc.returncode, usage.ru_maxrss // (1024 if sys.platform == "darwin" else 1)
+    return (proc.returncode, usage.ru_maxrss // (1024 if sys.platform == "darwin" else 1),
+            usage.ru_utime + usage.ru_stime)
 
 
 def sha256_rate(path, limit=256 * MiB):
@@ -180,19 +196,54 @@ def run_reference(path, clients, work_dir, python=sys.executable):
                                "--port-file", port_file])
     try:
         port = _wait_port(port_file, server)
-        started = time.perf_counter()
-        done = subprocess.run([python, script, "receive", "--port", str(port), "--clients", str(clients),
-                               "--out", str(work_dir)], stdout=subprocess.PIPE, timeout=RUN_TIMEOUT)
-        wall = time.perf_counter() - started
-        server.wait(RUN_TIMEOUT)
+        return _run_receiver(server, [python, script, "receive", "--port", str(port), "--clients", str(clients),
+                                      "--out", str(work_dir)], "reference receiver")
     finally:
         if server.poll() is None:
             server.kill()
         os.unlink(port_file) if os.path.exists(port_file) else None
-    if done.returncode != 0:
-        raise BaselineError("reference receiver failed")
-    result = json.loads(done.stdout.decode("utf-8"))
-    result["wall_s"] = wall
+
+
+def _run_receiver(server, command, what):
+    """Run a reference's receiving side against its running *server*; its JSON result plus the
+    receiver's wall time and each side's CPU seconds (``server_cpu_s``, ``client_cpu_s``)."""
+    started = time.perf_counter()
+    receiver = subprocess.Popen(command, stdout=subprocess.PIPE)
+    output = receiver.stdout.read()
+    receiver.stdout.close()
+    status, _, client_cpu = _wait_usage(receiver)
+    wall = time.perf_counter() - started
+    server_status, _, server_cpu = _wait_usage(server)
+    if status != 0 or server_status != 0:
+        raise BaselineError("{} failed (receiver exit {}, sender exit {})".format(what, status, server_status))
+    result = json.loads(output.decode("utf-8"))
+    result.update(wall_s=wall, server_cpu_s=server_cpu, client_cpu_s=client_cpu)
+    return result
+
+
+def run_udp_reference(path, clients, work_dir, python=sys.executable):
+    """scripts/refudp.py with *clients* clients: its JSON result, wall time and CPU seconds;
+    a copy that fails its hash (a datagram lost) fails the run."""
+    script = str(PROJECT_ROOT / "scripts" / "refudp.py")
+    port_file = str(Path(work_dir) / "refudp.port")
+    server = subprocess.Popen([python, script, "serve", str(path), "--clients", str(clients),
+                               "--port-file", port_file], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60.0
+        ports = ""
+        while not ports.endswith("\n"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise BaselineError("UDP reference sender did not start")
+            time.sleep(0.005)
+            ports = Path(port_file).read_text() if os.path.exists(port_file) else ""
+        result = _run_receiver(server, [python, script, "receive", "--ports", ports.strip(),
+                                        "--out", str(work_dir)], "UDP reference")
+    finally:
+        if server.poll() is None:
+            server.kill()
+        os.unlink(port_file) if os.path.exists(port_file) else None
+    if len(set(result["sha256"])) != 1 or len(result["sha256"]) != clients:
+        raise BaselineError("UDP reference: {} datagrams lost, copies differ".format(result.get("lost_datagrams")))
     return result
 
 
@@ -203,31 +254,34 @@ def _latest_sidecar(folder):
     return [json.loads(line) for line in found[-1].read_text("utf-8").splitlines() if line.strip()]
 
 
-def run_ours(root, files_dir, file_name, clients, work_dir, python=sys.executable, env=None):
-    """tcp/server.py --once and tcp/client.py from checkout *root*, one test.
+def run_ours(root, files_dir, file_name, clients, work_dir, python=sys.executable, env=None, protocol="tcp"):
+    """tcp/server.py --once and tcp/client.py from checkout *root*, one test
+    (*protocol* "udp": udp/server.py and udp/client.py, reliable mode).
 
     Returns the client's wall time, the parts before the first byte and after
-    the last (from its log), its aggregate rate, and the server's peak RSS."""
+    the last (from its log), its aggregate rate, the server's peak RSS, and
+    each side's CPU seconds."""
     root = Path(root)
+    mode = ["--reliable"] if protocol == "udp" else []
     logs = Path(work_dir) / "logs-{}".format(os.getpid())
     received = Path(work_dir) / "received"
     port_file = str(Path(work_dir) / "ours.port")
     server = subprocess.Popen(
-        [python, str(root / "tcp" / "server.py"), "--bind", "127.0.0.1", "--port", "0", "--port-file", port_file,
+        [python, str(root / protocol / "server.py"), "--bind", "127.0.0.1", "--port", "0", "--port-file", port_file,
          "--file", file_name, "--clients", str(clients), "--max-clients", str(max(25, clients)), "--once",
-         "--quiet", "--no-create", "--logs-dir", str(logs), "--files-dir", str(files_dir)],
+         "--quiet", "--no-create", "--logs-dir", str(logs), "--files-dir", str(files_dir)] + mode,
         stdout=subprocess.DEVNULL, env=env)
     peak = PeakRSS(server.pid) if sys.platform.startswith("linux") else None
     try:
         port = _wait_port(port_file, server)
         launched = time.time()
         client = subprocess.Popen(
-            [python, str(root / "tcp" / "client.py"), "--host", "127.0.0.1", "--port", str(port), "--clients",
-             str(clients), "--yes", "--quiet", "--received-dir", str(received), "--logs-dir", str(logs)],
+            [python, str(root / protocol / "client.py"), "--host", "127.0.0.1", "--port", str(port), "--clients",
+             str(clients), "--yes", "--quiet", "--received-dir", str(received), "--logs-dir", str(logs)] + mode,
             stdout=subprocess.DEVNULL, env=env)
-        client_rc, _ = _wait4(client)
+        client_rc, _, client_cpu = _wait_usage(client)
         ended = time.time()
-        server_rc, server_rss = _wait4(server)
+        server_rc, server_rss, server_cpu = _wait_usage(server)
         if peak is not None:
             server_rss = peak.stop()
     finally:
@@ -237,19 +291,19 @@ def run_ours(root, files_dir, file_name, clients, work_dir, python=sys.executabl
         if os.path.exists(port_file):
             os.unlink(port_file)
         shutil.rmtree(str(received), ignore_errors=True)
-    records = _latest_sidecar(logs / "tcp-client")
+    records = _latest_sidecar(logs / "{}-client".format(protocol))
     shutil.rmtree(str(logs), ignore_errors=True)
     conns = [r for r in records if r.get("record") == "connection"]
     summary = next((r for r in records if r.get("record") == "summary"), {})
     if client_rc != 0 or server_rc != 0 or not conns or not all(c.get("ok") for c in conns):
-        raise BaselineError("tcp run failed (client exit {}, server exit {})".format(client_rc, server_rc))
+        raise BaselineError("{} run failed (client exit {}, server exit {})".format(protocol, client_rc, server_rc))
     first = min(c["first_byte_epoch"] for c in conns)
     last = max(c["last_byte_epoch"] for c in conns)
     return OrderedDict([
         ("client_wall_s", ended - launched), ("before_first_byte_s", first - launched),
         ("transfer_s", last - first), ("after_last_byte_s", ended - last),
         ("aggregate_bytes_per_s", summary.get("aggregate_rate_bytes_per_s")),
-        ("server_peak_rss_kib", server_rss),
+        ("server_peak_rss_kib", server_rss), ("server_cpu_s", server_cpu), ("client_cpu_s", client_cpu),
     ])
 
 
@@ -263,13 +317,14 @@ def _ratio(a, b):
 
 
 def measure(files_dir, file_name, clients=(1, 10), repeat=3, work_dir=None, roots=None, modes=("auto",),
-            rss_clients=None, log=None, python=sys.executable):
+            rss_clients=None, log=None, python=sys.executable, udp=False):
     """Run the baseline rounds; returns {"rows": [...], "samples": {...}}.
 
     *roots*: OrderedDict label -> checkout (default {"this": PROJECT_ROOT});
     *modes*: receive modes of tcp/client.py to run (auto = its own rule);
     *rss_clients*: also run ours once per round with that many clients and
-    report the server's peak RSS."""
+    report the server's peak RSS; *udp*: also, for each count above 1, the
+    UDP reference and our UDP programs (reliable mode) in the same rounds."""
     log = log or (lambda msg: None)
     roots = roots or OrderedDict([("this", PROJECT_ROOT)])
     path = Path(files_dir) / file_name
@@ -284,11 +339,11 @@ def measure(files_dir, file_name, clients=(1, 10), repeat=3, work_dir=None, root
 
     variants = [(label, root, mode) for label, root in roots.items() for mode in modes]
 
-    def ours(root, mode, n):
+    def ours(root, mode, n, protocol="tcp"):
         env = dict(os.environ)
         if mode != "auto":
             env["FILELAB_TCP_RECEIVE"] = mode
-        return run_ours(root, files_dir, file_name, n, work, python, env)
+        return run_ours(root, files_dir, file_name, n, work, python, env, protocol)
 
     def attempt(key, job):
         try:
@@ -310,6 +365,11 @@ def measure(files_dir, file_name, clients=(1, 10), repeat=3, work_dir=None, root
                 for label, root, mode in variants:
                     key = "{} {}".format(label, mode) if len(modes) > 1 else label
                     jobs.append(((key, n), lambda label=label, root=root, mode=mode, n=n: ours(root, mode, n)))
+                if udp and n > 1:
+                    jobs.append((("udp reference", n), lambda n=n: run_udp_reference(path, n, work, python)))
+                    for label, root in roots.items():
+                        jobs.append((("{} udp".format(label), n),
+                                     lambda root=root, n=n: ours(root, "auto", n, "udp")))
                 for key, job in (jobs if rnd % 2 else jobs[::-1]):  # interleaved, order alternating by round
                     attempt(key, job)
             if rss_clients:
@@ -371,7 +431,8 @@ def summarize(samples, size, clients, rss_clients=None):
 
     row("SHA-256, one core, 1 MiB updates", sha and sha / MB, "MB/s")
     row("interpreter start (python -c pass)", interp and interp * 1000, "ms")
-    labels = [k[0] for k in samples if isinstance(k, tuple) and k[0] not in ("socat", "reference")]
+    labels = [k[0] for k in samples if isinstance(k, tuple) and k[0] not in ("socat", "reference")
+              and not k[0].endswith("udp") and not k[0].startswith("udp ")]
     labels = list(OrderedDict.fromkeys(labels))
     for n in clients:
         if n == 1:
@@ -418,6 +479,7 @@ def summarize(samples, size, clients, rss_clients=None):
             rss = _median([r["server_peak_rss_kib"] for r in ok])
             if rss is not None and n == max(clients):
                 row("{}: server peak RSS, {} clients".format(label, n), rss / 1024.0, "MiB")
+    udp_rows(samples, size, clients, labels, row, agg)
     if rss_clients:
         for label in labels:
             runs = [r for r in samples.get((label, rss_clients), []) if r]
@@ -426,6 +488,54 @@ def summarize(samples, size, clients, rss_clients=None):
                 row("{}: server peak RSS, {} clients".format(label, rss_clients), rss / 1024.0, "MiB",
                     rss / 1024.0, TARGETS["server_rss_mib"], "MiB, target below", below=True)
     return rows
+
+
+def cpu_per_gb(run, size, clients):
+    """CPU seconds (server + client) per 10^9 bytes delivered in *run*, or None."""
+    if not run or run.get("server_cpu_s") is None or run.get("client_cpu_s") is None:
+        return None
+    delivered = run.get("bytes") or size * clients
+    return (run["server_cpu_s"] + run["client_cpu_s"]) / (delivered / 1e9)
+
+
+def udp_rows(samples, size, clients, labels, row, agg, cores=None):
+    """The --udp rows (see the module docstring), for each count above 1 that has UDP samples."""
+    shas = samples.get("sha256", [])
+    cores = cores or os.cpu_count() or 1
+    same = lambda v: v  # noqa: E731
+    for n in clients:
+        refs = samples.get(("udp reference", n), [])
+        if n < 2 or not any(refs):
+            continue
+        ref = _median([agg(r) for r in refs if r])
+        row("UDP reference (scripts/refudp.py), {} clients aggregate".format(n), ref and ref / MB, "MB/s",
+            _paired(refs, shas, agg, same), None, "ratio = UDP reference / SHA-256")
+        for label in labels:
+            runs = samples.get(("{} udp".format(label), n), [])
+            if not any(runs):
+                continue
+            value = _median([agg(r) for r in runs if r])
+            row("{}: UDP reliable, {} clients aggregate".format(label, n), value and value / MB, "MB/s",
+                _paired(runs, shas, agg, same), TARGETS["udp_over_sha256"], "ratio = aggregate / SHA-256")
+            ratio = _paired(runs, refs, agg, agg)
+            row("{}: UDP reliable, {} clients vs UDP reference".format(label, n), ratio, "x", ratio, None,
+                "ratio = our UDP aggregate / UDP reference aggregate")
+        costs = [("reference receiver (TCP, sendfile)", samples.get(("reference", n), []))]
+        costs += [("{}: TCP".format(label), samples.get((label, n), [])) for label in labels]
+        costs += [("UDP reference", refs)]
+        costs += [("{}: UDP reliable".format(label), samples.get(("{} udp".format(label), n), [])) for label in labels]
+        for what, runs in costs:
+            runs = [r for r in runs if r and r.get("server_cpu_s") is not None]
+            if not runs:
+                continue
+            per_gb = _median([cpu_per_gb(r, size, n) for r in runs])
+            server = _median([r["server_cpu_s"] / ((r.get("bytes") or size * n) / 1e9) for r in runs])
+            row("{}, {} clients: CPU seconds per GB, sender + receiver".format(what, n), per_gb, "s/GB", None, None,
+                "sender {:.2f} + receiver {:.2f} s/GB".format(server, per_gb - server))
+        ceilings = [(cores / cpu_per_gb(r, size, n) * 1e9) if r and cpu_per_gb(r, size, n) else None for r in refs]
+        ceiling = _paired(ceilings, shas, same, same)
+        row("UDP reference, {} clients: the most {} cores allow at its CPU cost".format(n, cores),
+            None, "", ceiling, None, "ratio = cores / (CPU s per byte) / SHA-256: an upper bound")
 
 
 def format_rows(rows):
@@ -451,6 +561,8 @@ def main(argv=None):
     p.add_argument("--compare-root", metavar="DIR", help="also run the programs of another checkout (label old)")
     p.add_argument("--receive-modes", default="auto", help="auto,inline,pipelined")
     p.add_argument("--json", metavar="PATH", help="write rows and samples as JSON")
+    p.add_argument("--udp", action="store_true",
+                   help="also the UDP rows (N > 1): UDP reference, udp/ programs (reliable), CPU per GB")
     args = p.parse_args(argv)
     try:
         clients = [int(x) for x in args.clients.split(",") if x.strip()]
@@ -467,7 +579,7 @@ def main(argv=None):
         return 2
     try:
         result = measure(args.files_dir, args.file, clients, args.repeat, roots=roots, modes=modes,
-                         rss_clients=args.rss_clients, log=lambda m: sys.stderr.write(m + "\n"))
+                         rss_clients=args.rss_clients, log=lambda m: sys.stderr.write(m + "\n"), udp=args.udp)
     except BaselineError as exc:
         sys.stderr.write("baselines.py: error: {}\n".format(exc))
         return 1

@@ -746,7 +746,8 @@ def run_benchmark(args, log=None):
                 ("meta", meta), ("baseline", baseline), ("tests", [o.as_dict() for o in outcomes]),
                 ("notes", runner.notes)]))
         if args.baselines:
-            baseline_rows = run_tcp_baselines(args, mode, files_dir, files, clients, run_dir, runner, log)
+            baseline_rows = run_tcp_baselines(args, mode, files_dir, files, clients, run_dir, runner, log,
+                                              udp="udp-reliable" in protocols)
     except KeyboardInterrupt:
         interrupted = True
         runner.note("interrupted after {} of {} tests".format(len(outcomes), len(specs)))
@@ -801,11 +802,13 @@ def run_benchmark(args, log=None):
     return (1 if failed or not outcomes else 0), result
 
 
-def run_tcp_baselines(args, mode, files_dir, files, clients, run_dir, runner, log):
+def run_tcp_baselines(args, mode, files_dir, files, clients, run_dir, runner, log, udp=False):
     """--baselines: the TCP baseline rows of scripts/baselines.py (socat pipeline,
     minimal reference receiver, SHA-256, fixed costs, server peak RSS), run
     interleaved with tcp/client.py, medians of max(3, --repeat) rounds, on the
-    largest file of the run.  Returns baselines.measure()'s result or None."""
+    largest file of the run; *udp* (udp-reliable in the run): also its UDP rows
+    (UDP reference, udp/ reliable, CPU per GB).  Returns baselines.measure()'s
+    result or None."""
     if mode != "local":
         runner.note("--baselines runs locally only; skipped with --host/--serve")
         return None
@@ -817,7 +820,7 @@ def run_tcp_baselines(args, mode, files_dir, files, clients, run_dir, runner, lo
         max(3, args.repeat)))
     try:
         result = baselines.measure(files_dir, name, counts, max(3, args.repeat), work_dir=run_dir / "baselines",
-                                   rss_clients=rss, log=log)
+                                   rss_clients=rss, log=log, udp=udp)
     except (baselines.BaselineError, OSError) as exc:
         runner.note("--baselines: {}".format(exc))
         return None

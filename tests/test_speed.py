@@ -327,6 +327,49 @@ class BaselineToolsTests(unittest.TestCase):
         self.assertEqual(result["sha256"], [lab.sha256, lab.sha256])
         self.assertEqual(sorted(p.name for p in lab.root.iterdir() if p.name.startswith("ref-")), [])
 
+    def test_udp_reference_moves_and_hashes_every_copy_and_counts_cpu(self):
+        from scripts import baselines
+        lab = procs.Lab(prefix="ftlab-test-", size=3 * 1024 * 1024 + 777)   # 50 datagrams: past one window
+        self.addCleanup(lab.cleanup)
+        result = baselines.run_udp_reference(lab.files / lab.file_name, 2, lab.root)
+        self.assertEqual(result["received"], 2)
+        self.assertEqual(result["bytes"], 2 * lab.size)
+        self.assertEqual(result["sha256"], [lab.sha256, lab.sha256])
+        self.assertEqual(result["lost_datagrams"], 0)
+        self.assertGreater(result["server_cpu_s"], 0)
+        self.assertGreater(result["client_cpu_s"], 0)
+        self.assertEqual(sorted(p.name for p in lab.root.iterdir() if p.name.startswith("refudp")), [])
+
+    def test_udp_rows_pair_rounds_and_bound_by_cpu(self):
+        from scripts import baselines
+        size = 1000 * 1000 * 1000
+        run = lambda agg, server, client: {"aggregate_bytes_per_s": agg, "server_cpu_s": server,
+                                           "client_cpu_s": client, "bytes": 2 * size}
+        samples = {
+            "sha256": [1000e6, 500e6, 1000e6], "interpreter": [0.05, 0.05, 0.05],
+            ("reference", 2): [run(1000e6, 0.2, 1.8), run(500e6, 0.2, 1.8), None],
+            ("udp reference", 2): [run(700e6, 1.0, 1.5), run(350e6, 1.0, 1.5), run(700e6, 1.0, 1.5)],
+            ("this udp", 2): [run(350e6, 2.0, 3.0), run(175e6, 2.0, 3.0), run(700e6, 2.0, 3.0)],
+        }
+        rows = []
+
+        def row(what, value, unit, ratio=None, target=None, against=None, below=False):
+            rows.append({"row": what, "value": value, "ratio": ratio, "target": target, "against": against})
+        baselines.udp_rows(samples, size, [1, 2], ["this"], row, lambda r: r["aggregate_bytes_per_s"], cores=2)
+        by = {r["row"]: r for r in rows}
+        self.assertEqual(by["UDP reference (scripts/refudp.py), 2 clients aggregate"]["ratio"], 0.7)
+        self.assertEqual(by["this: UDP reliable, 2 clients aggregate"]["ratio"], 0.35)   # 0.35, 0.35, 0.7
+        self.assertEqual(by["this: UDP reliable, 2 clients aggregate"]["target"], 0.8)
+        self.assertEqual(by["this: UDP reliable, 2 clients vs UDP reference"]["ratio"], 0.5)   # 0.5, 0.5, 1.0
+        cpu = "UDP reference, 2 clients: CPU seconds per GB, sender + receiver"
+        self.assertEqual(by[cpu]["value"], 1.25)     # 2.5 s for 2 GB
+        self.assertIn("sender 0.50 + receiver 0.75", by[cpu]["against"])
+        self.assertEqual(by["reference receiver (TCP, sendfile), 2 clients: CPU seconds per GB, sender + receiver"][
+            "value"], 1.0)
+        # 2 cores / 1.25 s per GB = 1.6 GB/s: 1.6x a 1,000 MB/s SHA-256, 3.2x a 500 MB/s one; median 1.6
+        self.assertAlmostEqual(by["UDP reference, 2 clients: the most 2 cores allow at its CPU cost"]["ratio"], 1.6)
+        self.assertFalse([r for r in rows if " 1 clients" in r["row"]])   # UDP rows only above 1 client
+
     def test_ratios_are_paired_within_rounds(self):
         from scripts import baselines
         run = lambda wall, agg: {"client_wall_s": wall, "before_first_byte_s": 0.1, "after_last_byte_s": 0.02,
