@@ -370,6 +370,25 @@ class BaselineToolsTests(unittest.TestCase):
         self.assertAlmostEqual(by["UDP reference, 2 clients: the most 2 cores allow at its CPU cost"]["ratio"], 1.6)
         self.assertFalse([r for r in rows if " 1 clients" in r["row"]])   # UDP rows only above 1 client
 
+    def test_benchmark_baselines_add_the_udp_rows_when_udp_reliable_runs(self):
+        from scripts import baselines, benchmark
+        args = mock.Mock(quick=True, repeat=1)
+        runner = mock.Mock()
+        calls = []
+
+        def measure(*a, **k):
+            calls.append(k.get("udp"))
+            return {"rows": []}
+        folder = Path(tempfile.mkdtemp(prefix="speed-test-"))
+        self.addCleanup(shutil.rmtree, str(folder), True)
+        with mock.patch.object(baselines, "measure", side_effect=measure):
+            for udp in (False, True):
+                benchmark.run_tcp_baselines(args, "local", folder, [("a.txt", 10)], [1, 10], folder, runner,
+                                            lambda m: None, udp=udp)
+        self.assertEqual(calls, [False, True])
+        source = Path(benchmark.__file__).read_text()
+        self.assertIn('udp="udp-reliable" in protocols', source)   # main() passes it from --protocols
+
     def test_ratios_are_paired_within_rounds(self):
         from scripts import baselines
         run = lambda wall, agg: {"client_wall_s": wall, "before_first_byte_s": 0.1, "after_last_byte_s": 0.02,
