@@ -57,9 +57,7 @@ def serve(path, clients, bind, port, port_file):
 
 def receive(host, port, clients, out_dir):
     """Run *clients* receiving threads; print the JSON result; returns 0 if all got data."""
-    results = [None] * clients
-
-    def one(index):
+    def one(index, _item):
         sock = socket.create_connection((host, port), timeout=TIMEOUT)
         buffer = bytearray(BUFFER)
         view = memoryview(buffer)
@@ -82,9 +80,23 @@ def receive(host, port, clients, out_dir):
                 sink.write(view[:count])
                 total += count
         sock.close()
-        results[index] = (total, first, time.perf_counter(), digest.hexdigest())
+        return total, first, time.perf_counter(), digest.hexdigest()
 
-    threads = [threading.Thread(target=one, args=(k,)) for k in range(clients)]
+    return run_receivers(one, range(clients), out_dir, "ref-{}.bin")
+
+
+def run_receivers(receive_one, items, out_dir, copy_name, extra=None):
+    """Run ``receive_one(index, item)`` in a thread per item; it returns (bytes,
+    first, last, sha256 hex, ...) with perf_counter times (first None: nothing
+    arrived) or None.  Prints the JSON result (*extra*(those that arrived) adds fields),
+    deletes the copies (*copy_name* formatted with the index); returns 0 if
+    every item received something."""
+    items = list(items)
+    results = [None] * len(items)
+
+    def run(index, item):
+        results[index] = receive_one(index, item)
+    threads = [threading.Thread(target=run, args=(k, item)) for k, item in enumerate(items)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -92,15 +104,30 @@ def receive(host, port, clients, out_dir):
     done = [r for r in results if r is not None and r[1] is not None]
     total = sum(r[0] for r in done)
     span = max(r[2] for r in done) - min(r[1] for r in done) if done else 0
-    print(json.dumps({"clients": clients, "received": len(done), "bytes": total,
-                      "aggregate_bytes_per_s": total / span if span > 0 else None,
-                      "sha256": [r[3] for r in done]}))
-    for k in range(clients):
+    summary = {"clients": len(items), "received": len(done), "bytes": total,
+               "aggregate_bytes_per_s": total / span if span > 0 else None, "sha256": [r[3] for r in done]}
+    summary.update(extra(done) if extra else {})
+    print(json.dumps(summary))
+    for k in range(len(items)):
         try:
-            os.unlink(os.path.join(out_dir, "ref-{}.bin".format(k)))
+            os.unlink(os.path.join(out_dir, copy_name.format(k)))
         except OSError:
             pass
-    return 0 if len(done) == clients else 1
+    return 0 if len(done) == len(items) else 1
+
+
+def run_command(prog, parser, argv, commands):
+    """Parse *argv*, run ``commands[args.command](args)``; a network or value error is one line
+    on stderr and status 1; no command: usage and 2."""
+    args = parser.parse_args(argv)
+    try:
+        if args.command in commands:
+            return commands[args.command](args)
+    except (OSError, ValueError) as exc:
+        sys.stderr.write("{}: error: {}\n".format(prog, exc))
+        return 1
+    parser.print_usage(sys.stderr)
+    return 2
 
 
 def main(argv=None):
@@ -118,17 +145,9 @@ def main(argv=None):
     r.add_argument("--port", type=int, required=True)
     r.add_argument("--clients", type=int, default=1)
     r.add_argument("--out", default=".")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "serve":
-            return serve(args.file, args.clients, args.bind, args.port, args.port_file)
-        if args.command == "receive":
-            return receive(args.host, args.port, args.clients, args.out)
-    except (OSError, ValueError) as exc:
-        sys.stderr.write("refrecv.py: error: {}\n".format(exc))
-        return 1
-    parser.print_usage(sys.stderr)
-    return 2
+    return run_command("refrecv.py", parser, argv, {
+        "serve": lambda a: serve(a.file, a.clients, a.bind, a.port, a.port_file),
+        "receive": lambda a: receive(a.host, a.port, a.clients, a.out)})
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@ CPU seconds.  scripts/baselines.py runs it as a baseline row; no
 program imports it.  Linux and macOS.
 """
 
+if __package__ in (None, ""):
+    import os, sys  # noqa: E401
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 import argparse
 import hashlib
 import json
@@ -35,6 +39,8 @@ import struct
 import sys
 import threading
 import time
+
+from scripts.refrecv import run_command, run_receivers
 
 DATAGRAM = 64000                   # as udp/server.py's default chunk size: 12-byte header + data
 HEADER = struct.Struct("!QI")      # transfer id, seq
@@ -119,8 +125,6 @@ def serve(path, clients, bind, port_file):
 
 def receive(host, ports, out_dir):
     """One receiving thread per server port; prints the JSON result; returns 0 if every copy came whole."""
-    results = [None] * len(ports)
-
     def one(index, port):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         _big_buffers(sock, socket.SO_RCVBUF)
@@ -171,32 +175,16 @@ def receive(host, ports, out_dir):
                 sink.write(batch[:filled])
                 total += filled
         sock.close()
-        results[index] = (total, first, time.perf_counter(), digest.hexdigest(), lost)
+        return total, first, time.perf_counter(), digest.hexdigest(), lost
 
     def guarded(index, port):
         try:
-            one(index, port)
+            return one(index, port)
         except OSError as exc:
             sys.stderr.write("refudp.py: client {}: {}\n".format(index + 1, exc))   # its copy is missing
 
-    threads = [threading.Thread(target=guarded, args=(k, p)) for k, p in enumerate(ports)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    done = [r for r in results if r is not None and r[1] is not None]
-    total = sum(r[0] for r in done)
-    span = max(r[2] for r in done) - min(r[1] for r in done) if done else 0
-    print(json.dumps({"clients": len(ports), "received": len(done), "bytes": total,
-                      "aggregate_bytes_per_s": total / span if span > 0 else None,
-                      "lost_datagrams": sum(r[4] for r in done),
-                      "sha256": [r[3] for r in done], "cpu_s": cpu_seconds()}))
-    for k in range(len(ports)):
-        try:
-            os.unlink(os.path.join(out_dir, "refudp-{}.bin".format(k)))
-        except OSError:
-            pass
-    return 0 if len(done) == len(ports) else 1
+    return run_receivers(guarded, ports, out_dir, "refudp-{}.bin",
+                         lambda done: {"lost_datagrams": sum(r[4] for r in done), "cpu_s": cpu_seconds()})
 
 
 def main(argv=None):
@@ -212,17 +200,9 @@ def main(argv=None):
     r.add_argument("--host", default="127.0.0.1")
     r.add_argument("--ports", required=True, help="the server's ports, comma-separated (its port file)")
     r.add_argument("--out", default=".")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "serve":
-            return serve(args.file, args.clients, args.bind, args.port_file)
-        if args.command == "receive":
-            return receive(args.host, [int(p) for p in args.ports.split(",") if p.strip()], args.out)
-    except (OSError, ValueError) as exc:
-        sys.stderr.write("refudp.py: error: {}\n".format(exc))
-        return 1
-    parser.print_usage(sys.stderr)
-    return 2
+    return run_command("refudp.py", parser, argv, {
+        "serve": lambda a: serve(a.file, a.clients, a.bind, a.port_file),
+        "receive": lambda a: receive(a.host, [int(p) for p in a.ports.split(",") if p.strip()], a.out)})
 
 
 if __name__ == "__main__":
