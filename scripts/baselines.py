@@ -207,10 +207,17 @@ def run_reference(path, clients, work_dir, python=sys.executable):
 def _run_receiver(server, command, what):
     """Run a reference's receiving side against its running *server*; its JSON result plus the
     receiver's wall time and each side's CPU seconds (``server_cpu_s``, ``client_cpu_s``)."""
+    import threading
     started = time.perf_counter()
     receiver = subprocess.Popen(command, stdout=subprocess.PIPE)
-    output = receiver.stdout.read()
-    receiver.stdout.close()
+    watchdog = threading.Timer(RUN_TIMEOUT, receiver.kill)   # its output ends when it exits, or is killed
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        output = receiver.stdout.read()
+    finally:
+        watchdog.cancel()
+        receiver.stdout.close()
     status, _, client_cpu = _wait_usage(receiver)
     wall = time.perf_counter() - started
     server_status, _, server_cpu = _wait_usage(server)
