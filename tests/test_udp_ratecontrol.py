@@ -242,6 +242,13 @@ class SessionsUseTheWindow(unittest.TestCase):
             self.assertTrue(control.raw, resend)
             self.assertIsNotNone(control.window, resend)
 
+    def test_only_reliable_sessions_with_a_window_pace_above_the_controller(self):
+        from udp.server import PACING_HEADROOM, pacing_headroom
+        self.assertGreater(PACING_HEADROOM, 1.0)
+        self.assertEqual(pacing_headroom(True, self.control(True)), PACING_HEADROOM)
+        self.assertEqual(pacing_headroom(False, self.control(False)), 1.0)          # raw cannot resend
+        self.assertEqual(pacing_headroom(True, self.control(True, rate_control="aimd")), 1.0)   # no window
+
     def test_raw_with_a_rate_is_fixed_and_aimd_has_no_window(self):
         self.assertIsNone(self.control(False, rate=10 ** 7).window)
         self.assertIsNone(self.control(True, rate_control="aimd").window)

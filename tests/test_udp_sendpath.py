@@ -107,6 +107,7 @@ class SendPathLogs(UDPHarness, unittest.TestCase):
         for key in LOG_FIELDS:
             self.assertIn(key, rec)
         self.assertEqual(rec["rate_control"], "delivery")      # raw without --rate follows the feedback
+        self.assertEqual(rec["pacing_headroom"], 1.0)            # raw paces at the controller's rate
         self.assertEqual(rec["datagrams_resent"], 0)            # raw never resends
         self.assertIsNone(rec["loss_before_recovery_pct"])
         self.assertIsNone(rec["suggested_rate_bytes_per_s"])    # everything arrived
@@ -127,6 +128,7 @@ class SendPathLogs(UDPHarness, unittest.TestCase):
         for key in LOG_FIELDS:
             self.assertIn(key, rec)
         self.assertEqual(rec["rate_control"], "delivery")
+        self.assertEqual(rec["pacing_headroom"], udp_server.PACING_HEADROOM)   # the window bounds the rest
         self.assertGreaterEqual(rec["datagrams_resent"], 3)
         chunk = rec["chunk_size"] - 12
         self.assertGreaterEqual(rec["bytes_sent_total"], self.SIZE + 3 * chunk)   # what went on the wire
