@@ -415,5 +415,24 @@ class BoundedMemory(Harness):
         self.assertTrue(text.startswith("3-4_6-8_10-999_1001-9999999_10000001-"))
 
 
+    def test_the_batch_buffers_of_a_test_stay_within_64_mib(self):
+        from udp.client import make_store
+        offer = SimpleNamespace(size=250 * 1024 * 1024, chunk=63988, transfer=TRANSFER)
+        incoming = IncomingFile(self.root / "f.txt", offer.size, "0" * 64, threaded=False)
+        self.addCleanup(incoming.discard)
+        held = {}
+        for clients in (1, 2, 4, 5, 10, 11, 25):
+            store = make_store(incoming, offer, True, 5.0, clients)
+            self.addCleanup(store.abandon)
+            count = store._pool.qsize() + 1          # the pool and the buffer in use
+            held[clients] = count
+            if clients >= 4:
+                self.assertLessEqual(clients * count * store.slots * offer.chunk, 64 * 1024 * 1024, clients)
+        self.assertEqual(held[1], 16)       # one client: room for the writer's stalls
+        self.assertEqual(held[10], 6)       # was 16: 160 MiB touched page by page at the start
+        self.assertGreaterEqual(min(held.values()), 3)
+        self.assertEqual(make_store(incoming, offer, False, 5.0, 10)._pool.qsize() + 1, 2)   # no writer thread
+
+
 if __name__ == "__main__":
     unittest.main()
