@@ -83,8 +83,9 @@ PACING_HEADROOM = 1.5               # reliable sessions with a send window pace 
 #                                     rate: the window bounds what is in flight, the pacing only spreads it, so a
 #                                     session whose share grows (others finished, a busy receiver freed) sends more
 #                                     at once instead of a probe round later; loss there costs a resend, not data
-#                                     (10 clients at 1 Gbit/s: 70 -> 119 MB/s; on loopback 0.52-0.60x -> 0.57-0.63x
-#                                     SHA-256; docs/UDP-LINKS.md). Raw mode, which cannot resend, paces at the rate
+#                                     (10 clients x 100 MiB on loopback, 4 rounds: 550-641 -> 611-664 MB/s; 10 at
+#                                     1 Gbit/s 117-119 -> 120-121; docs/UDP-LINKS.md). Raw mode, which cannot resend,
+#                                     paces at the rate
 STATUS_EVERY = 0.25
 FORCE_COPY = False                  # tests set it to run the portable send path (no sendmsg) on Linux
 EVENTS_LOGGED = 20                  # ignored datagrams logged one by one per test; then only counted
