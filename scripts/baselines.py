@@ -228,13 +228,15 @@ def _run_receiver(server, command, what):
     return result
 
 
-def run_udp_reference(path, clients, work_dir, python=sys.executable):
-    """scripts/refudp.py with *clients* clients: its JSON result, wall time and CPU seconds;
-    a copy that fails its hash (a datagram lost) fails the run."""
+def run_udp_reference(path, clients, work_dir, python=sys.executable, datagram=None):
+    """scripts/refudp.py with *clients* clients (*datagram* bytes per datagram: its default, or e.g.
+    1472 for its GSO/GRO path): its JSON result, wall time and CPU seconds; a copy that fails its
+    hash (a datagram lost) fails the run."""
     script = str(PROJECT_ROOT / "scripts" / "refudp.py")
     port_file = str(Path(work_dir) / "refudp.port")
+    size = ["--datagram", str(datagram)] if datagram else []
     server = subprocess.Popen([python, script, "serve", str(path), "--clients", str(clients),
-                               "--port-file", port_file], stdout=subprocess.DEVNULL)
+                               "--port-file", port_file] + size, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60.0
         ports = ""
@@ -244,7 +246,7 @@ def run_udp_reference(path, clients, work_dir, python=sys.executable):
             time.sleep(0.005)
             ports = Path(port_file).read_text() if os.path.exists(port_file) else ""
         result = _run_receiver(server, [python, script, "receive", "--ports", ports.strip(),
-                                        "--out", str(work_dir)], "UDP reference")
+                                        "--out", str(work_dir)] + size, "UDP reference")
     finally:
         if server.poll() is None:
             server.kill()

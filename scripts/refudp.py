@@ -8,6 +8,13 @@ sends on loopback):
     python3 scripts/refudp.py serve FILE --clients N --port-file P   # one socket and thread per client
     python3 scripts/refudp.py receive --ports P1,P2,... --out DIR
 
+With ``--datagram 1472`` (given to both) it moves what fits a 1,500-byte MTU, 64 KiB per system call
+on Linux: the sender lays out 44 datagrams as on the wire (headers by ``struct.pack_into``, data by one
+``os.preadv``) and hands them over in one ``sendmsg`` with UDP GSO; the receiver turns on UDP GRO and
+scatters each receive in place (header i into a header area, data i into the next slot of its
+buffer), as udp/client.py does.  Through scripts/netlab.py's namespaces it is the yardstick for the
+UDP programs on a link (docs/UDP-LINKS.md).
+
 Each receiving thread sends one datagram to its server port, then loops:
 ``recvmsg_into`` the header and the data straight into the next slot of a
 1 MiB buffer; when the buffer is full (or at the end), ``hashlib.sha256()
@@ -44,10 +51,12 @@ from scripts.refrecv import run_command, run_receivers
 
 DATAGRAM = 64000                   # as udp/server.py's default chunk size: 12-byte header + data
 HEADER = struct.Struct("!QI")      # transfer id, seq
-DATA = DATAGRAM - HEADER.size
-WINDOW = 60                        # datagrams in flight beyond the receiver's last report (3.8 MB)
+WINDOW_BYTES = 60 * DATAGRAM       # in flight beyond the receiver's last report (3.84 MB: 60 datagrams of 64,000)
 REPORT_EVERY = 32                  # the receiver reports its count this often
-BUFFER_SLOTS = 16                  # 16 x 63,988 bytes: about 1 MiB per hash update and write
+BUFFER_BYTES = 16 * (DATAGRAM - HEADER.size)   # about 1 MiB per hash update and write
+SMALL = 16 * 1024                  # datagrams below this go 64 KiB at a time with UDP GSO / GRO (Linux)
+SOL_UDP, UDP_SEGMENT, UDP_GRO = 17, 103, 104   # the numbers (Python 3.8 has no names for them)
+GSO_MAX_SEGMENTS = 64
 SOCKET_BUFFER = 8 * 1024 * 1024
 TIMEOUT = 30.0
 END = b"END"
@@ -67,10 +76,20 @@ def _big_buffers(sock, option):
         pass
 
 
-def serve(path, clients, bind, port_file):
-    """Send *path* to *clients* receivers, one socket and thread each; returns 0."""
+def gso_batch(datagram):
+    """Datagrams one send carries: up to 64 KiB of small ones with UDP GSO (Linux), else 1."""
+    if datagram >= SMALL or not sys.platform.startswith("linux"):
+        return 1
+    return max(1, min(GSO_MAX_SEGMENTS, 65000 // datagram))
+
+
+def serve(path, clients, bind, port_file, datagram=DATAGRAM):
+    """Send *path* to *clients* receivers, one socket and thread each, in
+    *datagram*-byte datagrams; returns 0."""
+    data = datagram - HEADER.size
     size = os.path.getsize(path)
-    chunks = (size + DATA - 1) // DATA
+    chunks = (size + data - 1) // data
+    window = max(2 * gso_batch(datagram), WINDOW_BYTES // datagram)
     fd = os.open(path, os.O_RDONLY)
     socks = []
     for _ in range(clients):
@@ -90,23 +109,40 @@ def serve(path, clients, bind, port_file):
             _, peer = sock.recvfrom(64)
             sock.connect(peer)
             sock.settimeout(0.2)
-            buffer = bytearray(DATAGRAM)
+            batch = gso_batch(datagram)
+            buffer = bytearray(batch * datagram)      # laid out as on the wire: header, data, header, data ...
             view = memoryview(buffer)
-            body = view[HEADER.size:]
+            bodies = [view[i * datagram + HEADER.size:(i + 1) * datagram] for i in range(batch)]
+            segment = [(SOL_UDP, UDP_SEGMENT, struct.pack("=H", datagram))]
             report = bytearray(8)
-            reported = 0
-            for seq in range(chunks):
-                while seq - reported >= WINDOW:
+            reported = seq = 0
+            while seq < chunks:
+                count = min(batch, chunks - seq)
+                while seq + count - reported > window:
                     try:
                         if sock.recv_into(report) == 8:
                             reported = max(reported, struct.unpack("!Q", report)[0])
                     except socket.timeout:
-                        reported = seq - WINDOW // 2   # a report lost (or a datagram): go on
-                HEADER.pack_into(buffer, 0, TRANSFER, seq)
-                got = os.preadv(fd, [body], seq * DATA)
-                sock.send(view[:HEADER.size + got])
+                        reported = seq - window // 2   # a report lost (or a datagram): go on
+                for i in range(count):
+                    HEADER.pack_into(buffer, i * datagram, TRANSFER, seq + i)
+                got = os.preadv(fd, bodies[:count], seq * data)
+                length = count * HEADER.size + got
+                if count == 1:
+                    sock.send(view[:length])
+                else:
+                    try:
+                        sock.sendmsg([view[:length]], segment)
+                    except OSError:   # no GSO here: one datagram per send from now on
+                        batch = 1
+                        for i in range(count):
+                            sock.send(view[i * datagram:min(length, (i + 1) * datagram)])
+                seq += count
             for _ in range(3):
-                sock.send(END)
+                try:
+                    sock.send(END)
+                except ConnectionRefusedError:
+                    break   # the receiver took the first one and left
         except OSError as exc:
             errors.append(exc)
             sys.stderr.write("refudp.py: sending: {}\n".format(exc))
@@ -123,16 +159,31 @@ def serve(path, clients, bind, port_file):
     return 1 if errors else 0
 
 
-def receive(host, ports, out_dir):
+def receive(host, ports, out_dir, datagram=DATAGRAM):
     """One receiving thread per server port; prints the JSON result; returns 0 if every copy came whole."""
-    def one(index, port):
+    DATA = datagram - HEADER.size  # noqa: N806 (the data bytes of a full datagram)
+
+    def connect(port):
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         _big_buffers(sock, socket.SO_RCVBUF)
         sock.settimeout(TIMEOUT)
         sock.connect((host, port))
+        return sock
+
+    def one(index, port):
+        sock = connect(port)
+        gro = False
+        if gso_batch(datagram) > 1:
+            try:
+                sock.setsockopt(SOL_UDP, UDP_GRO, 1)
+                gro = True
+            except OSError:
+                pass   # no GRO here: one datagram per receive
+        if gro:
+            return one_gro(index, sock)
         sock.send(b"HELLO")
-        batch = memoryview(bytearray(BUFFER_SLOTS * DATA))
-        slots = [batch[i * DATA:(i + 1) * DATA] for i in range(BUFFER_SLOTS)]
+        batch = memoryview(bytearray(BUFFER_BYTES // DATA * DATA))
+        slots = [batch[i * DATA:(i + 1) * DATA] for i in range(len(batch) // DATA)]
         header = bytearray(HEADER.size)
         digest = hashlib.sha256()
         total = received = lost = 0
@@ -177,6 +228,69 @@ def receive(host, ports, out_dir):
         sock.close()
         return total, first, time.perf_counter(), digest.hexdigest(), lost
 
+    def one_gro(index, sock):
+        """As one(), with UDP GRO: each receive scatters up to 64 datagrams in place, header i into
+        the header area, data i into the next slot of the batch; the segment size comes in a cmsg."""
+        sock.send(b"HELLO")
+        slots_in_batch = BUFFER_BYTES // DATA
+        batch = memoryview(bytearray(slots_in_batch * DATA))
+        slots = [batch[i * DATA:(i + 1) * DATA] for i in range(slots_in_batch)]
+        heads = bytearray(HEADER.size * GSO_MAX_SEGMENTS)
+        head_views = [memoryview(heads)[i * HEADER.size:(i + 1) * HEADER.size] for i in range(GSO_MAX_SEGMENTS)]
+        spill = memoryview(bytearray(65536))
+        ancillary = socket.CMSG_SPACE(4)
+        digest = hashlib.sha256()
+        total = received = lost = expected = since_report = 0
+        used = filled = 0    # slots of the batch holding data, and their bytes
+        first = None
+        with open(os.path.join(out_dir, "refudp-{}.bin".format(index)), "wb", buffering=0) as sink:
+            while True:
+                if slots_in_batch - used < GSO_MAX_SEGMENTS and filled:
+                    digest.update(batch[:filled])
+                    sink.write(batch[:filled])
+                    total += filled
+                    used = filled = 0
+                free = min(GSO_MAX_SEGMENTS, slots_in_batch - used)
+                pieces = [None] * (2 * free)
+                pieces[0::2] = head_views[:free]
+                pieces[1::2] = slots[used:used + free]
+                pieces.append(spill)
+                try:
+                    count, ancdata, _, _ = sock.recvmsg_into(pieces, ancillary)
+                except ConnectionRefusedError:
+                    continue   # a report reached the sender after it closed: what is queued still counts
+                if count == len(END) and bytes(heads[:3]) == END:
+                    break
+                if count <= HEADER.size or HEADER.unpack_from(heads)[0] != TRANSFER:
+                    continue
+                size = datagram
+                for level, kind, value in ancdata:
+                    if level == SOL_UDP and kind == UDP_GRO:
+                        size = struct.unpack("=H", value[:2])[0] if len(value) < 4 else struct.unpack("=I", value[:4])[0]
+                datagrams = -(-count // size)
+                if first is None:
+                    first = time.perf_counter()
+                    sock.settimeout(2.0)   # from now on a silence this long ends the transfer
+                seq = HEADER.unpack_from(heads)[1]
+                lost += max(0, seq - expected) + (datagrams > free)   # more than the slots: data in the spill
+                expected = seq + datagrams
+                received += datagrams
+                used += min(datagrams, free)
+                filled += count - datagrams * HEADER.size
+                since_report += datagrams
+                if since_report >= REPORT_EVERY:
+                    since_report = 0
+                    try:
+                        sock.send(struct.pack("!Q", received))
+                    except ConnectionRefusedError:
+                        pass
+            if filled:
+                digest.update(batch[:filled])
+                sink.write(batch[:filled])
+                total += filled
+        sock.close()
+        return total, first, time.perf_counter(), digest.hexdigest(), lost
+
     def guarded(index, port):
         try:
             return one(index, port)
@@ -196,13 +310,18 @@ def main(argv=None):
     s.add_argument("--clients", type=int, default=1)
     s.add_argument("--bind", default="127.0.0.1")
     s.add_argument("--port-file")
+    s.add_argument("--datagram", type=int, default=DATAGRAM,
+                   help="bytes per datagram, header included (default 64000; 1472 for a 1,500-byte MTU: "
+                        "then 64 KiB per send and receive with UDP GSO/GRO on Linux)")
     r = sub.add_parser("receive", help="a thread per port: recvmsg_into 1 MiB + sha256 + write")
     r.add_argument("--host", default="127.0.0.1")
     r.add_argument("--ports", required=True, help="the server's ports, comma-separated (its port file)")
     r.add_argument("--out", default=".")
+    r.add_argument("--datagram", type=int, default=DATAGRAM, help="as given to serve")
     return run_command("refudp.py", parser, argv, {
-        "serve": lambda a: serve(a.file, a.clients, a.bind, a.port_file),
-        "receive": lambda a: receive(a.host, [int(p) for p in a.ports.split(",") if p.strip()], a.out)})
+        "serve": lambda a: serve(a.file, a.clients, a.bind, a.port_file, a.datagram),
+        "receive": lambda a: receive(a.host, [int(p) for p in a.ports.split(",") if p.strip()], a.out,
+                                     a.datagram)})
 
 
 if __name__ == "__main__":

@@ -340,6 +340,16 @@ class BaselineToolsTests(unittest.TestCase):
         self.assertGreater(result["client_cpu_s"], 0)
         self.assertEqual(sorted(p.name for p in lab.root.iterdir() if p.name.startswith("refudp")), [])
 
+    def test_udp_reference_with_ethernet_sized_datagrams(self):
+        # 1,472-byte datagrams: 44 per send with UDP GSO and per receive with GRO where Linux has them
+        from scripts import baselines
+        lab = procs.Lab(prefix="ftlab-test-", size=3 * 1024 * 1024 + 777)
+        self.addCleanup(lab.cleanup)
+        result = baselines.run_udp_reference(lab.files / lab.file_name, 2, lab.root, datagram=1472)
+        self.assertEqual(result["bytes"], 2 * lab.size)
+        self.assertEqual(result["sha256"], [lab.sha256, lab.sha256])
+        self.assertEqual(result["lost_datagrams"], 0)
+
     def test_udp_rows_pair_rounds_and_bound_by_cpu(self):
         from scripts import baselines
         size = 1000 * 1000 * 1000
