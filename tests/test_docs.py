@@ -14,7 +14,8 @@ README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 DOCS = sorted((PROJECT_ROOT / "docs").glob("*.md")) if (PROJECT_ROOT / "docs").is_dir() else []
 PROGRAMS = ("tcp/server.py", "tcp/client.py", "udp/server.py", "udp/client.py", "scripts/benchmark.py",
             "scripts/report.py", "scripts/clean.py", "scripts/pcap.py", "scripts/capture.py", "scripts/netlab.py",
-            "scripts/loadtest.py load", "scripts/loadtest.py soak", "scripts/baselines.py")
+            "scripts/loadtest.py load", "scripts/loadtest.py soak", "scripts/baselines.py",
+            "scripts/refudp.py serve", "scripts/refudp.py receive")
 
 
 def help_flags():
