@@ -76,6 +76,21 @@ def _big_buffers(sock, option):
         pass
 
 
+def _keep(digest, sink, piece):
+    """Hash and write *piece*; its length."""
+    digest.update(piece)
+    sink.write(piece)
+    return len(piece)
+
+
+def _report(sock, received):
+    """Tell the sender how many datagrams arrived (after it left, nobody listens: fine)."""
+    try:
+        sock.send(struct.pack("!Q", received))
+    except ConnectionRefusedError:
+        pass
+
+
 def gso_batch(datagram):
     """Datagrams one send carries: up to 64 KiB of small ones with UDP GSO (Linux), else 1."""
     if datagram >= SMALL or not sys.platform.startswith("linux"):
@@ -212,19 +227,11 @@ def receive(host, ports, out_dir, datagram=DATAGRAM):
                 received += 1
                 filled += count - HEADER.size
                 if received % REPORT_EVERY == 0:
-                    try:
-                        sock.send(struct.pack("!Q", received))
-                    except ConnectionRefusedError:
-                        pass
+                    _report(sock, received)
                 if filled == len(batch) or count - HEADER.size < DATA:
-                    digest.update(batch[:filled])
-                    sink.write(batch[:filled])
-                    total += filled
+                    total += _keep(digest, sink, batch[:filled])
                     filled = 0
-            if filled:
-                digest.update(batch[:filled])
-                sink.write(batch[:filled])
-                total += filled
+            total += _keep(digest, sink, batch[:filled])
         sock.close()
         return total, first, time.perf_counter(), digest.hexdigest(), lost
 
@@ -246,9 +253,7 @@ def receive(host, ports, out_dir, datagram=DATAGRAM):
         with open(os.path.join(out_dir, "refudp-{}.bin".format(index)), "wb", buffering=0) as sink:
             while True:
                 if slots_in_batch - used < GSO_MAX_SEGMENTS and filled:
-                    digest.update(batch[:filled])
-                    sink.write(batch[:filled])
-                    total += filled
+                    total += _keep(digest, sink, batch[:filled])
                     used = filled = 0
                 free = min(GSO_MAX_SEGMENTS, slots_in_batch - used)
                 pieces = [None] * (2 * free)
@@ -280,14 +285,8 @@ def receive(host, ports, out_dir, datagram=DATAGRAM):
                 since_report += datagrams
                 if since_report >= REPORT_EVERY:
                     since_report = 0
-                    try:
-                        sock.send(struct.pack("!Q", received))
-                    except ConnectionRefusedError:
-                        pass
-            if filled:
-                digest.update(batch[:filled])
-                sink.write(batch[:filled])
-                total += filled
+                    _report(sock, received)
+            total += _keep(digest, sink, batch[:filled])
         sock.close()
         return total, first, time.perf_counter(), digest.hexdigest(), lost
 
