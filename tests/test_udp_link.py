@@ -57,6 +57,13 @@ class PacerTests(unittest.TestCase):
         self.assertLessEqual(pacer.allowance(100.0), pacer.burst)
         self.assertGreaterEqual(pacer.burst, 4 * 1000)
 
+    def test_headroom_paces_above_every_rate_given(self):
+        pacer = Pacer(1000000, 1000, now=0.0, headroom=1.5)
+        pacer.on_sent(1000, 0.0)
+        self.assertAlmostEqual(pacer.next_send_time(0.0), 1000 / 1.5e6)
+        pacer.set_rate(2000000)                       # a new rate from the controller: 1.5 x it too
+        self.assertAlmostEqual(pacer.rate, 3e6)
+
     def test_batch_spends_and_waits_longer(self):
         pacer = Pacer(1000000, 1000, now=0.0)
         pacer.on_sent(5000, 0.0)   # a batch of five went out

@@ -30,12 +30,17 @@ class Pacer:
     ``on_sent(nbytes, now)`` spends them.  Rate 0 (or None) = unpaced.
 
     The bucket holds BURST_SECONDS of the rate (at least MIN_BURST datagrams),
-    so a sender may hand the kernel a batch of datagrams in one call."""
+    so a sender may hand the kernel a batch of datagrams in one call.
+    *headroom*: the bucket fills at this multiple of every rate it is given
+    (a reliable session inside its send window paces above its controller's
+    rate; udp/server.py PACING_HEADROOM)."""
 
-    def __init__(self, rate, datagram_size, now=0.0, burst_seconds=BURST_SECONDS, min_burst=MIN_BURST):
+    def __init__(self, rate, datagram_size, now=0.0, burst_seconds=BURST_SECONDS, min_burst=MIN_BURST,
+                 headroom=1.0):
         self.datagram_size = max(1, int(datagram_size))
         self.burst_seconds = burst_seconds
         self.min_burst = min_burst
+        self.headroom = float(headroom)
         self.rate = 0.0
         self.burst = 0.0
         self.set_rate(rate)
@@ -43,8 +48,8 @@ class Pacer:
         self.last = now
 
     def set_rate(self, rate):
-        """Change the rate (bytes/s); the bucket depth follows it."""
-        self.rate = float(rate or 0)
+        """Change the rate (bytes/s; the bucket fills at *headroom* times it); the bucket depth follows it."""
+        self.rate = float(rate or 0) * self.headroom
         self.burst = max(self.min_burst * self.datagram_size, self.rate * self.burst_seconds)
 
     def _fill(self, now):

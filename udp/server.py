@@ -745,7 +745,7 @@ class ServerSession:
         datagram = self.chunk + HEADER_SIZE
         now = time.perf_counter()
         self.headroom = pacing_headroom(resend, self.control)
-        self.pacer = Pacer(self.control.pacing_rate * self.headroom, datagram, now)
+        self.pacer = Pacer(self.control.pacing_rate, datagram, now, headroom=self.headroom)
         self.heard = self.silence_cut = now      # the last message from the client / the last back-off for silence
         self.sample = None                       # the client's latest feedback (FeedbackSample)
         self.finished = False                    # REPORT or ERROR taken, or the session gave up
@@ -781,7 +781,7 @@ class ServerSession:
                     break
                 if now - self.heard >= SILENCE_BACKOFF and now - self.silence_cut >= SILENCE_BACKOFF:
                     self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
-                    self.pacer.set_rate(self.control.on_silence(now) * self.headroom)
+                    self.pacer.set_rate(self.control.on_silence(now))
                 wake_count = max(wake_least, self.pacer.batch_for(WAKE_EVERY, self.sender.max_batch))
                 at = self.pacer.next_send_time(now, wake_count)
                 if self.control.window is not None:   # the controller's send window (delivery)
@@ -881,7 +881,7 @@ class ServerSession:
                 self.sample = sample
             if message.ranges:
                 self.recovery.on_nack(message.ranges, now)
-            self.pacer.set_rate(self.control.on_feedback(sample, now) * self.headroom)
+            self.pacer.set_rate(self.control.on_feedback(sample, now))
         elif isinstance(message, Report):
             self._take_report(message)
             self.finished = True
