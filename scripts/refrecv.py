@@ -116,6 +116,22 @@ def run_receivers(receive_one, items, out_dir, copy_name, extra=None):
     return 0 if len(done) == len(items) else 1
 
 
+def reference_parser(prog, doc, serve_help, receive_help):
+    """The command line both references share: (parser, serve, receive), with serve's FILE,
+    --clients, --bind, --port-file and receive's --host, --out; each script adds its own."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+    serve_cmd = sub.add_parser("serve", help=serve_help)
+    serve_cmd.add_argument("file")
+    serve_cmd.add_argument("--clients", type=int, default=1)
+    serve_cmd.add_argument("--bind", default="127.0.0.1")
+    serve_cmd.add_argument("--port-file")
+    receive_cmd = sub.add_parser("receive", help=receive_help)
+    receive_cmd.add_argument("--host", default="127.0.0.1")
+    receive_cmd.add_argument("--out", default=".")
+    return parser, serve_cmd, receive_cmd
+
+
 def run_command(prog, parser, argv, commands):
     """Parse *argv*, run ``commands[args.command](args)``; a network or value error is one line
     on stderr and status 1; no command: usage and 2."""
@@ -132,19 +148,11 @@ def run_command(prog, parser, argv, commands):
 
 def main(argv=None):
     """Command line; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="refrecv.py", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command")
-    s = sub.add_parser("serve", help="send FILE to N connections with sendfile")
-    s.add_argument("file")
-    s.add_argument("--clients", type=int, default=1)
-    s.add_argument("--bind", default="127.0.0.1")
+    parser, s, r = reference_parser("refrecv.py", __doc__, "send FILE to N connections with sendfile",
+                                    "N threads: recv_into 1 MiB + sha256 + write")
     s.add_argument("--port", type=int, default=0)
-    s.add_argument("--port-file")
-    r = sub.add_parser("receive", help="N threads: recv_into 1 MiB + sha256 + write")
-    r.add_argument("--host", default="127.0.0.1")
     r.add_argument("--port", type=int, required=True)
     r.add_argument("--clients", type=int, default=1)
-    r.add_argument("--out", default=".")
     return run_command("refrecv.py", parser, argv, {
         "serve": lambda a: serve(a.file, a.clients, a.bind, a.port, a.port_file),
         "receive": lambda a: receive(a.host, a.port, a.clients, a.out)})

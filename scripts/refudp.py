@@ -36,7 +36,6 @@ if __package__ in (None, ""):
     import os, sys  # noqa: E401
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import argparse
 import hashlib
 import json
 import os
@@ -47,7 +46,9 @@ import sys
 import threading
 import time
 
-from scripts.refrecv import run_command, run_receivers
+from scripts.refrecv import reference_parser, run_command, run_receivers
+from udp.transport import LINUX, MAX_GSO_BYTES, SOL_UDP, UDP_GRO, UDP_SEGMENT
+from udp.transport import MAX_GSO_SEGMENTS as GSO_MAX_SEGMENTS
 
 DATAGRAM = 64000                   # as udp/server.py's default chunk size: 12-byte header + data
 HEADER = struct.Struct("!QI")      # transfer id, seq
@@ -55,8 +56,6 @@ WINDOW_BYTES = 60 * DATAGRAM       # in flight beyond the receiver's last report
 REPORT_EVERY = 32                  # the receiver reports its count this often
 BUFFER_BYTES = 16 * (DATAGRAM - HEADER.size)   # about 1 MiB per hash update and write
 SMALL = 16 * 1024                  # datagrams below this go 64 KiB at a time with UDP GSO / GRO (Linux)
-SOL_UDP, UDP_SEGMENT, UDP_GRO = 17, 103, 104   # the numbers (Python 3.8 has no names for them)
-GSO_MAX_SEGMENTS = 64
 SOCKET_BUFFER = 8 * 1024 * 1024
 TIMEOUT = 30.0
 END = b"END"
@@ -93,9 +92,9 @@ def _report(sock, received):
 
 def gso_batch(datagram):
     """Datagrams one send carries: up to 64 KiB of small ones with UDP GSO (Linux), else 1."""
-    if datagram >= SMALL or not sys.platform.startswith("linux"):
+    if datagram >= SMALL or not LINUX:
         return 1
-    return max(1, min(GSO_MAX_SEGMENTS, 65000 // datagram))
+    return max(1, min(GSO_MAX_SEGMENTS, MAX_GSO_BYTES // datagram))   # as udp/transport.py batches
 
 
 def serve(path, clients, bind, port_file, datagram=DATAGRAM):
@@ -271,7 +270,7 @@ def receive(host, ports, out_dir, datagram=DATAGRAM):
                 size = datagram
                 for level, kind, value in ancdata:
                     if level == SOL_UDP and kind == UDP_GRO:
-                        size = struct.unpack("=H", value[:2])[0] if len(value) < 4 else struct.unpack("=I", value[:4])[0]
+                        size = int.from_bytes(value[:4], sys.byteorder)   # the segment size (an int)
                 datagrams = -(-count // size)
                 if first is None:
                     first = time.perf_counter()
@@ -302,20 +301,12 @@ def receive(host, ports, out_dir, datagram=DATAGRAM):
 
 def main(argv=None):
     """Command line; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="refudp.py", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command")
-    s = sub.add_parser("serve", help="send FILE to N receivers, one UDP socket and thread each")
-    s.add_argument("file")
-    s.add_argument("--clients", type=int, default=1)
-    s.add_argument("--bind", default="127.0.0.1")
-    s.add_argument("--port-file")
+    parser, s, r = reference_parser("refudp.py", __doc__, "send FILE to N receivers, one UDP socket and thread each",
+                                    "a thread per port: recvmsg_into 1 MiB + sha256 + write")
     s.add_argument("--datagram", type=int, default=DATAGRAM,
                    help="bytes per datagram, header included (default 64000; 1472 for a 1,500-byte MTU: "
                         "then 64 KiB per send and receive with UDP GSO/GRO on Linux)")
-    r = sub.add_parser("receive", help="a thread per port: recvmsg_into 1 MiB + sha256 + write")
-    r.add_argument("--host", default="127.0.0.1")
     r.add_argument("--ports", required=True, help="the server's ports, comma-separated (its port file)")
-    r.add_argument("--out", default=".")
     r.add_argument("--datagram", type=int, default=DATAGRAM, help="as given to serve")
     return run_command("refudp.py", parser, argv, {
         "serve": lambda a: serve(a.file, a.clients, a.bind, a.port_file, a.datagram),
