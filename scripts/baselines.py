@@ -204,12 +204,17 @@ def run_reference(path, clients, work_dir, python=sys.executable):
         os.unlink(port_file) if os.path.exists(port_file) else None
 
 
-def _run_receiver(server, command, what):
+def _local_popen(role, argv, **kw):
+    """subprocess.Popen(argv) on this host (*role* "server" or "client" is for a lab's namespaces)."""
+    return subprocess.Popen(argv, **kw)
+
+
+def _run_receiver(server, command, what, popen=_local_popen):
     """Run a reference's receiving side against its running *server*; its JSON result plus the
     receiver's wall time and each side's CPU seconds (``server_cpu_s``, ``client_cpu_s``)."""
     import threading
     started = time.perf_counter()
-    receiver = subprocess.Popen(command, stdout=subprocess.PIPE)
+    receiver = popen("client", command, stdout=subprocess.PIPE)
     watchdog = threading.Timer(RUN_TIMEOUT, receiver.kill)   # its output ends when it exits, or is killed
     watchdog.daemon = True
     watchdog.start()
@@ -228,15 +233,17 @@ def _run_receiver(server, command, what):
     return result
 
 
-def run_udp_reference(path, clients, work_dir, python=sys.executable, datagram=None):
+def run_udp_reference(path, clients, work_dir, python=sys.executable, datagram=None, popen=_local_popen,
+                      address="127.0.0.1"):
     """scripts/refudp.py with *clients* clients (*datagram* bytes per datagram: its default, or e.g.
     1472 for its GSO/GRO path): its JSON result, wall time and CPU seconds; a copy that fails its
-    hash (a datagram lost) fails the run."""
+    hash (a datagram lost) fails the run.  *popen* (role, argv, **kw) starts each side (a network
+    lab's ``popen`` runs them in its namespaces), the sender bound to *address*."""
     script = str(PROJECT_ROOT / "scripts" / "refudp.py")
     port_file = str(Path(work_dir) / "refudp.port")
     size = ["--datagram", str(datagram)] if datagram else []
-    server = subprocess.Popen([python, script, "serve", str(path), "--clients", str(clients),
-                               "--port-file", port_file] + size, stdout=subprocess.DEVNULL)
+    server = popen("server", [python, script, "serve", str(path), "--clients", str(clients), "--bind", address,
+                              "--port-file", port_file] + size, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60.0
         ports = ""
@@ -245,8 +252,8 @@ def run_udp_reference(path, clients, work_dir, python=sys.executable, datagram=N
                 raise BaselineError("UDP reference sender did not start")
             time.sleep(0.005)
             ports = Path(port_file).read_text() if os.path.exists(port_file) else ""
-        result = _run_receiver(server, [python, script, "receive", "--ports", ports.strip(),
-                                        "--out", str(work_dir)] + size, "UDP reference")
+        result = _run_receiver(server, [python, script, "receive", "--host", address, "--ports", ports.strip(),
+                                        "--out", str(work_dir)] + size, "UDP reference", popen)
     finally:
         if server.poll() is None:
             server.kill()

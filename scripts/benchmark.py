@@ -75,6 +75,7 @@ GRACE_AFTER_FAILURE = 10.0  # ... once one has failed
 KILL_WAIT = 5.0
 POLL = 0.05
 SERVER_DEFAULT_MAX_CLIENTS = 25
+LINK_DATAGRAM = 1500 - 28   # --netlab: the lab's veth has a 1,500-byte MTU; IPv4 + UDP headers take 28
 
 
 class BenchmarkError(Exception):
@@ -356,6 +357,7 @@ class Runner:
         self.notes = []
         self.captures = OrderedDict()
         self.lab = None
+        self.reference_runs = []   # --netlab: scripts/refudp.py runs (run_udp_reference)
         self.capture_mod = None
         self.pcap_mod = None
         self._live = []
@@ -563,6 +565,26 @@ class Runner:
         self._judge(out, problem)
         return out
 
+    def run_udp_reference(self, file_name, clients):
+        """--netlab unshaped with UDP in the run: scripts/refudp.py, the minimal UDP transfer, through the
+        lab with the datagrams of its 1,500-byte MTU (LINK_DATAGRAM), as the UDP programs send there.  One
+        dict for the link table (rate, copies verified, datagrams lost); a failed run is noted, rate None."""
+        row = {"file": file_name, "clients": clients, "rate": None, "verified": 0, "lost": None}
+        work = self.run_dir / "refudp"
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            result = baselines.run_udp_reference(self.files_dir / file_name, clients, work, datagram=LINK_DATAGRAM,
+                                                 popen=self.lab.popen, address=self.lab.server_addr)
+        except (baselines.BaselineError, OSError, ValueError) as exc:
+            self.note("UDP reference (scripts/refudp.py) on this link: {}".format(exc))
+        else:
+            row.update(rate=result.get("aggregate_bytes_per_s"), verified=clients,
+                       lost=result.get("lost_datagrams"))
+        finally:
+            shutil.rmtree(str(work), ignore_errors=True)
+        self.reference_runs.append(row)
+        return row
+
     def _start_capture(self, spec, port):
         self.capture_dir.mkdir(parents=True, exist_ok=True)
         kw = dict(interface="lo", ports=[port], proto=spec.protocol, host="127.0.0.1")
@@ -738,10 +760,21 @@ def run_benchmark(args, log=None):
                 runner.note("--netlab applies to local runs only; ignored with --host/--serve")
             else:
                 runner.setup_netlab(args.netlab)
+        # the unshaped link, where the CPU is the limit: the minimal UDP transfer is the yardstick there (on a
+        # shaped link the link is, and a sender with no pacing and no resends fails in the shaper's queue)
+        udp_reference = runner.lab is not None and str(args.netlab).lower() in UNSHAPED and \
+            any(PROTOCOLS[p][0] == "udp" for p in protocols)
         for spec in specs:
             out = runner.run(spec, mode)
             outcomes.append(out)
             log(progress_line(out))
+            if udp_reference and spec.index * spec.reps % spec.total == 0:   # the last test of a repetition
+                for name, _ in files:
+                    for n in clients:
+                        row = runner.run_udp_reference(name, n)
+                        log("[ref {}/{}] UDP reference (refudp.py --datagram {}) {} x {}: {}".format(
+                            spec.rep, spec.reps, LINK_DATAGRAM, n, name, "failed" if row["rate"] is None else
+                            "{:,.1f} MB/s".format(row["rate"] / MB)))
             _write_json(run_dir / "benchmark.json", OrderedDict([
                 ("meta", meta), ("baseline", baseline), ("tests", [o.as_dict() for o in outcomes]),
                 ("notes", runner.notes)]))
@@ -775,6 +808,8 @@ def run_benchmark(args, log=None):
     _write_json(run_dir / "benchmark.json", OrderedDict([
         ("meta", meta), ("baseline", baseline), ("tests", [o.as_dict() for o in outcomes]), ("notes", notes),
         ("tcp_baselines", baseline_rows)]))
+    if runner.reference_runs:
+        _write_json(run_dir / "refudp.json", runner.reference_runs)
     if args.netlab and mode == "local":
         link_text = links_markdown([(str(args.netlab), link_rows(runner.logs_dir))])
         (run_dir / "links.md").write_text(link_text, encoding="utf-8")
@@ -890,9 +925,20 @@ def _records(path):
     return out
 
 
+def _records_json(path):
+    """The list a run wrote to *path* (refudp.json), or [] when there is none."""
+    try:
+        with open(str(path), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return []
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
+
 def link_rows(logs_dir):
     """One row per (protocol mode, file, clients) from a run's logs: medians over the repetitions of the
-    aggregate goodput (client side), verified clients, resent and lost datagrams, raw's rates."""
+    aggregate goodput (client side), verified clients, resent and lost datagrams, raw's rates; and
+    "udp-reference" rows from the refudp.json beside *logs_dir* (Runner.run_udp_reference)."""
     groups = OrderedDict()
     for side in ("tcp", "udp"):
         for path in sorted(Path(logs_dir, "{}-client".format(side)).glob("*.jsonl")):
@@ -924,6 +970,11 @@ def link_rows(logs_dir):
                 "rate_received": _median([r.get("rate_received_bytes_per_s") for r in conns]),
                 "suggested": min(suggested) if suggested else None,
                 "io_path": conns[0].get("io_path") if conns else None})
+    for run in _records_json(Path(logs_dir).parent / "refudp.json"):
+        key = ("udp-reference", run.get("file"), run.get("clients"))
+        groups.setdefault(key, {"runs": [], "server": []})["runs"].append(
+            {"rate": run.get("rate"), "verified": run.get("verified") or 0, "clients": run.get("clients"),
+             "loss": None})
     rows = []
     for (proto, name, clients), row in groups.items():
         runs, server = row["runs"], row["server"]
@@ -979,7 +1030,9 @@ def run_links(args, log):
             break
     text = ("# Links compared\n\nCommand: {}\n\nEach link ran the same matrix, TCP on the same link in the same "
             "run; medians over the repetitions; goodput = the file bytes over the clients' transfer time "
-            "(aggregate).\n\n").format(" ".join(["benchmark.py"] + list(getattr(args, "argv", [])))) + \
+            "(aggregate).  udp-reference: scripts/refudp.py, the minimal UDP transfer (no pacing, resends or "
+            "log), with {}-byte datagrams after each repetition on the unshaped link, when UDP is in the run.\n\n").format(
+        " ".join(["benchmark.py"] + list(getattr(args, "argv", []))), LINK_DATAGRAM) + \
         links_markdown(results)
     (run_dir / "links.md").write_text(text, encoding="utf-8")
     log(text)

@@ -358,6 +358,29 @@ class HooksTest(unittest.TestCase):
         md = (out / "report" / "report.md").read_text("utf-8")
         self.assertIn("network namespaces" if "namespaces (" in proc.stderr else "--netlab", md)
 
+    @unittest.skipUnless({"tcp", "udp-reliable"} <= set(available_protocols()) and _netlab_usable(),
+                         "needs the tcp and udp programs, root, ip, tc")
+    def test_netlab_unshaped_runs_the_udp_reference_beside_the_programs(self):
+        # UDP on the unshaped link: the minimal UDP transfer (scripts/refudp.py) runs through the lab after each
+        # repetition and gets its row, and its ratio to TCP, in links.md; on a shaped link it does not run
+        name = benchmark.QUICK_FILES[0][0]
+        for link, expected in (("unshaped", 2), ("200mbit", 0)):
+            out = self.tmp / ("run-" + link)
+            proc = subprocess.run([sys.executable, str(BENCHMARK), "--quick", "--protocols", "tcp,udp-reliable",
+                                   "--clients", "1", "--repeat", "2", "--sizes", name, "--files-dir",
+                                   str(self.tmp / "files"), "--netlab", link, "--no-baseline", "--no-pdf", "--out",
+                                   str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  stdin=subprocess.DEVNULL, universal_newlines=True, timeout=180)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            if "namespaces (" not in proc.stderr:
+                self.skipTest("the network lab could not start: " + proc.stderr[-300:])
+            links = (out / "links.md").read_text("utf-8")
+            self.assertRegex(links, r"\| {} \| udp-reliable {} \| 1 \| 2 \|".format(link, re.escape(name)))
+            ref_rows = re.findall(r"\| {} \| udp-reference {} \| 1 \| (\d+) \| [0-9.,]+ \| [0-9.]+ \| (\d+)/\d+ \|"
+                                  .format(link, re.escape(name)), links)
+            self.assertEqual(ref_rows, [("2", "2")] if expected else [], links)
+            self.assertEqual(proc.stderr.count("UDP reference (refudp.py --datagram 1472)"), expected)
+
 
 def _free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

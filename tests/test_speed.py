@@ -350,6 +350,48 @@ class BaselineToolsTests(unittest.TestCase):
         self.assertEqual(result["sha256"], [lab.sha256, lab.sha256])
         self.assertEqual(result["lost_datagrams"], 0)
 
+    def test_netlab_udp_reference_runs_each_side_through_the_lab_and_joins_the_link_table(self):
+        # benchmark.py --netlab: refudp.py with the link's 1,472-byte datagrams, the sender started in the
+        # lab's server namespace and the receiver in its client namespace (here a lab that runs them locally)
+        import argparse
+        from scripts import benchmark
+        lab = procs.Lab(prefix="ftlab-test-", size=2 * 1024 * 1024 + 5)
+        self.addCleanup(lab.cleanup)
+        roles = []
+
+        class LocalLab:
+            server_addr = "127.0.0.1"
+
+            @staticmethod
+            def popen(role, argv, **kw):
+                roles.append(role)
+                return subprocess.Popen(argv, **kw)
+        run_dir = lab.root / "run"
+        runner = benchmark.Runner(argparse.Namespace(), run_dir, lab.files, lambda m: None)
+        runner.lab = LocalLab()
+        row = runner.run_udp_reference(lab.file_name, 2)
+        self.assertEqual(roles, ["server", "client"])
+        self.assertEqual((row["verified"], row["lost"]), (2, 0))
+        self.assertGreater(row["rate"], 0)
+        self.assertFalse((run_dir / "refudp").exists())   # its copies and port file are gone
+        # a sender that cannot start: a note, a row with no rate, the run goes on
+        with mock.patch.object(benchmark.baselines, "run_udp_reference",
+                               side_effect=benchmark.baselines.BaselineError("UDP reference sender did not start")):
+            failed = runner.run_udp_reference(lab.file_name, 2)
+        self.assertEqual((failed["rate"], failed["verified"]), (None, 0))
+        self.assertTrue(any("did not start" in n for n in runner.notes))
+        # the link table: the reference's median beside TCP's on the same link
+        benchmark._write_json(run_dir / "refudp.json", [row, dict(row, rate=row["rate"] * 3)])
+        rows = benchmark.link_rows(run_dir / "logs")
+        ref = [r for r in rows if r["protocol"] == "udp-reference"]
+        self.assertEqual(len(ref), 1)
+        self.assertEqual((ref[0]["runs"], ref[0]["verified"]), (2, "4/4"))
+        self.assertAlmostEqual(ref[0]["goodput"], row["rate"] * 2)
+        tcp = dict(ref[0], protocol="tcp", goodput=row["rate"] * 4)
+        text = benchmark.links_markdown([("unshaped", [tcp] + ref)])
+        self.assertIn("| unshaped | udp-reference {} | 2 | 2 |".format(lab.file_name), text)
+        self.assertIn("| 0.50 | 4/4 |", text)
+
     def test_udp_rows_pair_rounds_and_bound_by_cpu(self):
         from scripts import baselines
         size = 1000 * 1000 * 1000
