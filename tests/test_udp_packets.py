@@ -64,6 +64,14 @@ class Messages(unittest.TestCase):
             self.assertEqual(decode_control(line), message if not isinstance(message, Nack) else
                              Nack(transfer=5, received=7, lost=2, ranges=[(1, 3), (9, 9)]))
 
+    def test_ready_may_say_the_clients_receive_buffer(self):
+        self.assertEqual(decode_control(UdpReady(transfer=5, rcvbuf=8388608).encode()).rcvbuf, 8388608)
+        self.assertEqual(UdpReady(transfer=5).encode(), b"READY transfer=5\n")   # an older client's READY ...
+        self.assertIsNone(decode_control(b"READY transfer=5\n").rcvbuf)             # ... still parses
+        for bad in (b"READY transfer=5 rcvbuf=-1\n", b"READY transfer=5 rcvbuf=2000000000000\n"):
+            with self.assertRaises(ProtocolError):
+                decode_control(bad)
+
     def test_hello_without_mode_is_raw(self):
         self.assertEqual(decode_control(b"HELLO id=1 total=1\n").mode, "raw")
 

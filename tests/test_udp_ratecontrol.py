@@ -249,6 +249,18 @@ class SessionsUseTheWindow(unittest.TestCase):
         self.assertEqual(pacing_headroom(False, self.control(False)), 1.0)          # raw cannot resend
         self.assertEqual(pacing_headroom(True, self.control(True, rate_control="aimd")), 1.0)   # no window
 
+    def test_bursts_of_big_datagrams_follow_the_clients_receive_buffer(self):
+        from udp.pacing import MIN_BURST
+        from udp.server import BIG_BURST_MAX, WAKE_BIG_DATAGRAMS, ChunkSender, pacing_burst
+        big = 64012
+        self.assertEqual(pacing_burst(1472, 8 * 1024 * 1024), MIN_BURST)        # small datagrams: as before
+        self.assertEqual(pacing_burst(big, None), WAKE_BIG_DATAGRAMS)          # a READY that does not say
+        self.assertEqual(pacing_burst(big, 2 * 212992), WAKE_BIG_DATAGRAMS)    # a stock buffer (read back doubled)
+        self.assertEqual(pacing_burst(big, 2 * 1024 * 1024), 8)                # a quarter of 2 MiB: 8 datagrams
+        self.assertEqual(pacing_burst(big, 8 * 1024 * 1024), BIG_BURST_MAX)    # at most one send batch ...
+        self.assertEqual(pacing_burst(big, 2 ** 40), BIG_BURST_MAX)            # ... whatever the client says
+        self.assertLessEqual(BIG_BURST_MAX, ChunkSender.PLAIN_BATCH)
+
     def test_raw_with_a_rate_is_fixed_and_aimd_has_no_window(self):
         self.assertIsNone(self.control(False, rate=10 ** 7).window)
         self.assertIsNone(self.control(True, rate_control="aimd").window)

@@ -355,7 +355,8 @@ class UDPClientSession:
             elif isinstance(message, ErrorMessage):
                 raise TransferFailed(N_("server error: {}").format(printable(message.reason)))
             return None
-        if not self._exchange(UdpReady(transfer=self.offer.transfer), self.session, self.config.handshake_timeout,
+        ready = UdpReady(transfer=self.offer.transfer, rcvbuf=self.record.extra.get("so_rcvbuf") or None)
+        if not self._exchange(ready, self.session, self.config.handshake_timeout,
                               READY_REPEAT, answer, N_("cancelled while waiting for the other clients")):
             raise TransferFailed(N_("the transfer did not start within {:g} s").format(self.config.handshake_timeout))
 

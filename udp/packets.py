@@ -189,9 +189,11 @@ class UdpFileOffer(FileOffer):
 
 
 class UdpReady(Message):
-    """client -> session: the person confirmed (repeated every second until START)."""
+    """client -> session: the person confirmed (repeated every second until START);
+    ``rcvbuf``: the receive buffer the client's socket got (bytes; optional), which
+    bounds the bursts the session sends it (udp/server.py ``pacing_burst``)."""
     VERB = "READY"
-    FIELDS = (_transfer(),)
+    FIELDS = (_transfer(), IntField("rcvbuf", 0, 2 ** 40, required=False))
 
 
 class Wait(Message):

@@ -52,7 +52,7 @@ from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGR
 from udp.options import (DATAGRAMS_PER_SECOND, DEFAULT_CHUNK_SIZE, DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT,  # noqa: F401
                          DEFAULT_TOTAL_RATE, HELLO_KEEPALIVE, RATE_CONTROLS, add_udp_flags, chunk_value, rate_value,
                          session_ports)
-from udp.pacing import Pacer
+from udp.pacing import MIN_BURST, Pacer
 from udp.ratecontrol import FeedbackSample, make_controller
 from udp.recovery import Recovery
 from udp.transport import DatagramSender
@@ -77,6 +77,11 @@ BIG_DATAGRAM = 16 * 1024            # pacer's bucket): with 10 clients on loopba
 #                                     and a pass of the loop (server CPU 1.22 -> 0.96 s/GB with 4). Not for small
 #                                     datagrams: gathering 4 ms there made 10 raw clients at 1 Gbit/s bursty (118 ->
 #                                     77-110 MB/s), and their GSO batches already carry up to 44 per call
+BIG_BURST_MAX = 16                  # ... up to this many (one send batch) where the client's READY says its receive
+BIG_BURST_SHARE = 4                 # buffer holds this many bursts: its bucket holds as many, and a wait gathers
+#                                     them (10 clients x 250 MiB on loopback, 8 MiB buffers: 4 per wake -> 16 per
+#                                     wake, server context switches 42-55k -> 14-16k, aggregate 598-655 -> 651-678
+#                                     MB/s in 3 interleaved rounds; a stock 212,992-byte buffer keeps 4)
 BLOCKED_WAIT = 0.005                # ... when that is reached, wait this long for feedback before looking again
 WINDOW_PROBE = 0.25                 # ... and after this long with the window full, send one datagram beyond it
 PACING_HEADROOM = 1.5               # reliable sessions with a send window pace at this multiple of the controller's
@@ -106,6 +111,17 @@ def pacing_headroom(resend, control):
     controller keeps a send window (that window then bounds what is in flight), else 1 (raw mode, which
     cannot resend what an overshoot loses; ``--rate-control aimd``, which has no window)."""
     return PACING_HEADROOM if resend and getattr(control, "window", None) is not None else 1.0
+
+
+def pacing_burst(datagram, client_rcvbuf):
+    """Datagrams a session's pacer lets go at once (its bucket's depth at least; a wait gathers as many):
+    MIN_BURST for datagrams below BIG_DATAGRAM; for big ones WAKE_BIG_DATAGRAMS, or more, up to
+    BIG_BURST_MAX, where the client's receive buffer (*client_rcvbuf* bytes, from its READY; None: not
+    said) holds BIG_BURST_SHARE such bursts."""
+    if datagram < BIG_DATAGRAM:
+        return MIN_BURST
+    room = (client_rcvbuf or 0) // BIG_BURST_SHARE // max(1, datagram)
+    return max(WAKE_BIG_DATAGRAMS, min(BIG_BURST_MAX, room))
 
 
 def session_rate(config, clients, datagram):
@@ -562,6 +578,7 @@ class ServerSession:
         self.heard = time.monotonic()  # the last HELLO from this client (the listener updates it)
         self.thread = threading.Thread(target=self.run, name="udp-session-{}".format(peer[1]), daemon=True)
         self._recv = bytearray(2048)
+        self.client_rcvbuf = None   # the receive buffer the client's READY says it has (bytes), if it says
 
     def start(self):
         """Send FILE and start the thread."""
@@ -674,6 +691,7 @@ class ServerSession:
                     continue
                 last_heard = now
                 if isinstance(message, UdpReady):
+                    self.client_rcvbuf = message.rcvbuf
                     if not ready:
                         ready = True
                         test.gate.ready()
@@ -745,7 +763,8 @@ class ServerSession:
         datagram = self.chunk + HEADER_SIZE
         now = time.perf_counter()
         self.headroom = pacing_headroom(resend, self.control)
-        self.pacer = Pacer(self.control.pacing_rate, datagram, now, headroom=self.headroom)
+        burst = pacing_burst(datagram, self.client_rcvbuf)
+        self.pacer = Pacer(self.control.pacing_rate, datagram, now, headroom=self.headroom, min_burst=burst)
         self.heard = self.silence_cut = now      # the last message from the client / the last back-off for silence
         self.sample = None                       # the client's latest feedback (FeedbackSample)
         self.finished = False                    # REPORT or ERROR taken, or the session gave up
@@ -759,11 +778,12 @@ class ServerSession:
         self._last_status = 0.0
         window = max(1, UNACKED_LIMIT // self.chunk)
         last_poll, polled_at, last_progress = 0.0, 0, 0.0
-        wake_least = min(WAKE_BIG_DATAGRAMS, self.sender.max_batch) if datagram >= BIG_DATAGRAM else 1
+        wake_least = min(burst, self.sender.max_batch) if datagram >= BIG_DATAGRAM else 1
         blocked_since = None                     # when the send window became full (None: it is not)
         probe = None                             # 1: the next send is one datagram past the full window
         rec.extra.update({"rate_control": self.control.NAME, "io_path": "send=" + self.sender.path,
-                          "pacing_headroom": self.headroom})
+                          "pacing_headroom": self.headroom, "pacing_burst": burst,
+                          "client_rcvbuf": self.client_rcvbuf})
         try:
             while not self.finished:
                 if test.stopping:
