@@ -41,7 +41,9 @@ UDP_GRO = getattr(socket, "UDP_GRO", 104)             # Linux 5.0
 MAX_GSO_BYTES = 65507          # one GSO send is one UDP "super datagram": at most 65,535 - 20 - 8 bytes
 MAX_GSO_SEGMENTS = 64          # the kernel's UDP_MAX_SEGMENTS (raised to 128 in Linux 6.9; 64 is safe)
 MIN_RECEIVE_BUFFER = 65536     # *into* must hold a whole GRO batch (up to 64 KiB) plus one byte
-MSG_TRUNC = getattr(socket, "MSG_TRUNC", 0x20)
+MSG_TRUNC = int(getattr(socket, "MSG_TRUNC", 0x20))   # a plain int: ``flags & socket.MSG_TRUNC`` builds an
+#                                                       enum.IntFlag each time (1.4 us on 3.11, 3.7 us on 3.8),
+#                                                       once per receive on the hot path
 WSAEMSGSIZE = 10040            # Windows: the datagram did not fit the buffer
 LINUX = sys.platform.startswith("linux")
 
