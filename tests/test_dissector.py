@@ -102,7 +102,7 @@ FIELDS = ["frame.number", "filelab.verb", "filelab.id", "filelab.total", "filela
           "filelab.sha256", "filelab.clients", "filelab.mode", "filelab.chunk", "filelab.transfer",
           "filelab.ready", "filelab.chunks", "filelab.bytes", "filelab.received", "filelab.lost",
           "filelab.ranges", "filelab.range.first", "filelab.range.last", "filelab.nack_chunks",
-          "filelab.elapsed_us", "filelab.highest", "filelab.rate", "filelab.datagrams",
+          "filelab.elapsed_us", "filelab.highest", "filelab.rcvbuf", "filelab.rate", "filelab.datagrams",
           "filelab.missing", "filelab.duplicates", "filelab.out_of_order", "filelab.ok", "filelab.reason",
           "filelab.seq", "filelab.type", "filelab.version", "filelab.flags", "filelab.flags.resent",
           "filelab.data_offset", "filelab.data_len", "filelab.field", "filelab.key", "filelab.padding",
@@ -357,7 +357,7 @@ class SyntheticUdpTests(unittest.TestCase):
         w.udp(cli, srv, b"HELLO id=1 total=2 mode=reliable\n" + b"\x00" * 40)
         w.udp(sess, cli, ("FILE name=a%20b.txt size=1234 sha256={} clients=2 chunk=100 transfer={} mode=reliable\n"
                           .format(SHA, tid)).encode())
-        w.udp(cli, sess, "READY transfer={}\n".format(tid).encode())
+        w.udp(cli, sess, "READY transfer={} rcvbuf=8388608\n".format(tid).encode())
         w.udp(sess, cli, "WAIT transfer={} ready=1 clients=2\n".format(tid).encode())
         w.udp(sess, cli, "START transfer={}\n".format(tid).encode())
         for seq in (0, 1, 3):                           # 2 is lost
@@ -403,6 +403,8 @@ class SyntheticUdpTests(unittest.TestCase):
         self.assertEqual(offer["filelab.chunk"], ["100"])
         self.assertEqual(offer["filelab.name"], ["a b.txt"])
         self.assertEqual(offer["filelab.mode"], ["reliable"])
+        self.assertEqual(self.verbs["READY"][0]["filelab.rcvbuf"], ["8388608"])   # typed, not a filelab.field
+        self.assertEqual(self.verbs["READY"][0]["filelab.field"], [])
         wait = self.verbs["WAIT"][0]
         self.assertEqual((wait["filelab.ready"], wait["filelab.clients"]), (["1"], ["2"]))
         end = self.verbs["END"][0]

@@ -69,6 +69,8 @@ F.ranges = ProtoField.string("filelab.ranges", "ranges", base.ASCII, "NACK: incl
 F.elapsed_us = ProtoField.uint64("filelab.elapsed_us", "elapsed_us", base.DEC, nil, nil,
     "NACK: microseconds from the first data datagram received to this NACK")
 F.highest = ProtoField.uint64("filelab.highest", "highest", base.DEC, nil, nil, "NACK: highest seq seen so far")
+F.rcvbuf = ProtoField.uint64("filelab.rcvbuf", "rcvbuf", base.DEC, nil, nil,
+    "UDP READY: the client's socket receive buffer in bytes (bounds the session's bursts)")
 F.datagrams = ProtoField.uint64("filelab.datagrams", "datagrams", base.DEC, nil, nil, "REPORT: datagrams received")
 F.missing = ProtoField.uint64("filelab.missing", "missing", base.DEC, nil, nil, "REPORT: chunks missing")
 F.duplicates = ProtoField.uint64("filelab.duplicates", "duplicates", base.DEC, nil, nil, "REPORT: duplicates")
@@ -172,6 +174,7 @@ local KEYS = {
     transfer = { F.transfer, "u" }, ready = { F.ready, "u" }, chunks = { F.chunks, "u" },
     bytes = { F.bytes, "u" }, received = { F.received, "u" }, lost = { F.lost, "u" },
     ranges = { F.ranges, "r" }, elapsed_us = { F.elapsed_us, "u" }, highest = { F.highest, "u" },
+    rcvbuf = { F.rcvbuf, "u" },
     datagrams = { F.datagrams, "u" }, missing = { F.missing, "u" }, duplicates = { F.duplicates, "u" },
     out_of_order = { F.out_of_order, "u" }, ok = { F.ok, "b" }, reason = { F.reason, "s" },
     seq = { F.seq, "u" }, token = { F.token, "t" }, pad = { F.pad, "p" },
