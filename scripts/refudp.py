@@ -15,12 +15,13 @@ scatters each receive in place (header i into a header area, data i into the nex
 buffer), as udp/client.py does.  Through scripts/netlab.py's namespaces it is the yardstick for the
 UDP programs on a link (docs/UDP-LINKS.md).
 
-Each receiving thread sends one datagram to its server port, then loops:
+Each receiving thread sends one datagram to its server port (``HELLO`` and the
+size of its socket's receive buffer), then loops:
 ``recvmsg_into`` the header and the data straight into the next slot of a
 1 MiB buffer; when the buffer is full (or at the end), ``hashlib.sha256()
 .update`` it and write it to a file.  It reports the count it received every
-32 datagrams; the sender keeps at most WINDOW datagrams beyond that count in
-flight (less than the receiver's socket buffer holds, so nothing is lost for
+32 datagrams; the sender keeps at most WINDOW_BYTES beyond that count in
+flight, or half that receive buffer when it is smaller (so nothing is lost for
 want of room), reading each datagram's data from the file with ``os.preadv``
 into the buffer behind its header and sending it with one ``send``.  A lost
 datagram is not resent: the copy then fails its hash, which the result
@@ -97,13 +98,23 @@ def gso_batch(datagram):
     return max(1, min(GSO_MAX_SEGMENTS, MAX_GSO_BYTES // datagram))   # as udp/transport.py batches
 
 
+def send_window(datagram, hello):
+    """Datagrams in flight beyond the receiver's last report: WINDOW_BYTES, or half the receive buffer
+    its HELLO says it has (``HELLO <bytes>``) when that is less (a stock 212,992-byte buffer holds
+    three 64,000-byte datagrams), at least two send batches."""
+    window = WINDOW_BYTES
+    words = hello.split()
+    if len(words) == 2 and words[1].isdigit():
+        window = min(window, int(words[1]) // 2)
+    return max(2 * gso_batch(datagram), window // datagram)
+
+
 def serve(path, clients, bind, port_file, datagram=DATAGRAM):
     """Send *path* to *clients* receivers, one socket and thread each, in
     *datagram*-byte datagrams; returns 0."""
     data = datagram - HEADER.size
     size = os.path.getsize(path)
     chunks = (size + data - 1) // data
-    window = max(2 * gso_batch(datagram), WINDOW_BYTES // datagram)
     fd = os.open(path, os.O_RDONLY)
     socks = []
     for _ in range(clients):
@@ -120,10 +131,11 @@ def serve(path, clients, bind, port_file, datagram=DATAGRAM):
 
     def send(sock):
         try:
-            _, peer = sock.recvfrom(64)
+            hello, peer = sock.recvfrom(64)
             sock.connect(peer)
             sock.settimeout(0.2)
             batch = gso_batch(datagram)
+            window = send_window(datagram, hello)
             buffer = bytearray(batch * datagram)      # laid out as on the wire: header, data, header, data ...
             view = memoryview(buffer)
             bodies = [view[i * datagram + HEADER.size:(i + 1) * datagram] for i in range(batch)]
@@ -184,6 +196,10 @@ def receive(host, ports, out_dir, datagram=DATAGRAM):
         sock.connect((host, port))
         return sock
 
+    def hello(sock):
+        """Start the sender, telling it the receive buffer this socket got (its window follows it)."""
+        sock.send(b"HELLO %d" % sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+
     def one(index, port):
         sock = connect(port)
         gro = False
@@ -195,7 +211,7 @@ def receive(host, ports, out_dir, datagram=DATAGRAM):
                 pass   # no GRO here: one datagram per receive
         if gro:
             return one_gro(index, sock)
-        sock.send(b"HELLO")
+        hello(sock)
         batch = memoryview(bytearray(BUFFER_BYTES // DATA * DATA))
         slots = [batch[i * DATA:(i + 1) * DATA] for i in range(len(batch) // DATA)]
         header = bytearray(HEADER.size)
@@ -237,7 +253,7 @@ def receive(host, ports, out_dir, datagram=DATAGRAM):
     def one_gro(index, sock):
         """As one(), with UDP GRO: each receive scatters up to 64 datagrams in place, header i into
         the header area, data i into the next slot of the batch; the segment size comes in a cmsg."""
-        sock.send(b"HELLO")
+        hello(sock)
         slots_in_batch = BUFFER_BYTES // DATA
         batch = memoryview(bytearray(slots_in_batch * DATA))
         slots = [batch[i * DATA:(i + 1) * DATA] for i in range(slots_in_batch)]

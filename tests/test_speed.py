@@ -350,6 +350,18 @@ class BaselineToolsTests(unittest.TestCase):
         self.assertEqual(result["sha256"], [lab.sha256, lab.sha256])
         self.assertEqual(result["lost_datagrams"], 0)
 
+    def test_udp_reference_window_fits_the_receivers_buffer(self):
+        # the receiver's HELLO says its receive buffer; the sender keeps at most half of it in flight, so a
+        # machine with stock buffers (212,992 bytes, read back doubled) loses nothing for want of room
+        from scripts import refudp
+        full = refudp.WINDOW_BYTES // 64000
+        self.assertEqual(refudp.send_window(64000, b"HELLO"), full)              # an older receiver
+        self.assertEqual(refudp.send_window(64000, b"HELLO 8388608"), full)      # room for the whole window
+        self.assertEqual(refudp.send_window(64000, b"HELLO 425984"), 3)          # 212,992 bytes: 3 datagrams
+        self.assertEqual(refudp.send_window(1472, b"HELLO 425984"), 144)
+        self.assertEqual(refudp.send_window(1472, b"HELLO 1000"), 2 * refudp.gso_batch(1472))   # two batches
+        self.assertEqual(refudp.send_window(1472, b"HELLO x"), refudp.WINDOW_BYTES // 1472)
+
     def test_netlab_udp_reference_runs_each_side_through_the_lab_and_joins_the_link_table(self):
         # benchmark.py --netlab: refudp.py with the link's 1,472-byte datagrams, the sender started in the
         # lab's server namespace and the receiver in its client namespace (here a lab that runs them locally)
