@@ -16,12 +16,6 @@ DEFAULT_CHUNK_SIZE = 64000          # datagram payload (header + data), chosen b
 DEFAULT_IDLE_TIMEOUT = 5.0          # client: silence that ends a transfer
 HELLO_KEEPALIVE = 1.0               # a client waiting to send READY repeats HELLO this often (--hello-timeout)
 
-# Feedback (NACK) from the client in both modes while data flows: at least every FEEDBACK_EVERY data
-# datagrams, or every FEEDBACK_INTERVAL seconds (reliable) / FEEDBACK_INTERVAL_RAW (raw).
-FEEDBACK_EVERY = 32
-FEEDBACK_INTERVAL = 0.02
-FEEDBACK_INTERVAL_RAW = 0.05
-
 # Raw mode's default rate per client when --rate is not given: what one Python receiver absorbs at the
 # session's datagram size (about DATAGRAMS_PER_SECOND datagrams/s, measured on veth with 1,472-byte
 # datagrams), at most DEFAULT_TOTAL_RATE shared by the clients of a test (measured on loopback with
