@@ -137,14 +137,14 @@ class RawModeOnASlowLink(unittest.TestCase):
 
     def test_default_start_loses_nothing_on_a_100mbit_link(self):
         # raw's default start: 100,000 datagrams/s = 147 MB/s, 12 x the link
-        control = make_controller("delivery", 147.2e6, DATAGRAM, raw=True)
+        control = make_controller("delivery", 147.2e6, DATAGRAM, windowed=True)
         path = Bottleneck(control, MBIT100, TBF_QUEUE_100).run(2.0)
         self.assertEqual(path.dropped, 0)
         self.assertLessEqual(path.max_queue, TBF_QUEUE_100)
         self.assertGreater(path.goodput(0.5), 0.9 * MBIT100)
 
     def test_window_bounds_the_queue_whatever_the_rate(self):
-        control = make_controller("delivery", 147.2e6, DATAGRAM, raw=True)
+        control = make_controller("delivery", 147.2e6, DATAGRAM, windowed=True)
         path = Bottleneck(control, MBIT100, 10 ** 9).run(2.0)   # an unbounded queue: see what it would hold
         self.assertLessEqual(path.max_queue, DeliveryRateControl.WINDOW_MIN + 32 * DATAGRAM)
 
@@ -155,7 +155,7 @@ class RawModeOnASlowLink(unittest.TestCase):
         self.assertGreater(path.dropped, 0)      # the simulation can show loss: reliable resends it
 
     def test_window_follows_the_delivery_rate_not_the_first_burst(self):
-        control = make_controller("delivery", 147.2e6, DATAGRAM, raw=True)
+        control = make_controller("delivery", 147.2e6, DATAGRAM, windowed=True)
         path = Bottleneck(control, 125e6, int(125e6 * 0.05)).run(1.0)
         self.assertEqual(path.dropped, 0)
         self.assertGreater(control.window, DeliveryRateControl.WINDOW_MIN)     # 20 ms at 1 Gbit/s = 2.5 MB
@@ -165,13 +165,13 @@ class RawModeOnASlowLink(unittest.TestCase):
 
 class SharedWindow(unittest.TestCase):
     def test_sessions_of_a_test_split_the_window_floor(self):
-        one = make_controller("delivery", 147.2e6 / 5, DATAGRAM, raw=True, share=1)
-        five = [make_controller("delivery", 147.2e6 / 5, DATAGRAM, raw=True, share=5) for _ in range(5)]
+        one = make_controller("delivery", 147.2e6 / 5, DATAGRAM, windowed=True, share=1)
+        five = [make_controller("delivery", 147.2e6 / 5, DATAGRAM, windowed=True, share=5) for _ in range(5)]
         self.assertEqual(one.window, DeliveryRateControl.WINDOW_MIN)
         # five raw sessions filling their windows together still fit a 100 Mbit/s tbf queue (50 ms)
         self.assertLessEqual(sum(c.window for c in five), TBF_QUEUE_100)
         # ... and so do the first windows of ten sessions starting together (before any feedback)
-        ten = [make_controller("delivery", 147.2e6 / 10, DATAGRAM, raw=True, share=10) for _ in range(10)]
+        ten = [make_controller("delivery", 147.2e6 / 10, DATAGRAM, windowed=True, share=10) for _ in range(10)]
         self.assertLessEqual(sum(c.window for c in ten), TBF_QUEUE_100)
         # ... while each first window holds more than the 32 datagrams after which the client reports
         self.assertGreater(min(c.window for c in ten), 32 * DATAGRAM)
@@ -180,7 +180,7 @@ class SharedWindow(unittest.TestCase):
 class StartUp(unittest.TestCase):
     def test_reaches_the_link_rate_in_bounded_rounds(self):
         # a start 50 x below a 1 Gbit/s link: doubling per 25 ms round, about 8 rounds
-        control = make_controller("delivery", 2.5e6, DATAGRAM, raw=True)
+        control = make_controller("delivery", 2.5e6, DATAGRAM, windowed=True)
         path = Bottleneck(control, 125e6, int(125e6 * 0.05)).run(1.5)
         reached = [t for t, rate, _ in path.trace if rate >= 0.8 * 125e6]
         self.assertTrue(reached)
@@ -191,7 +191,7 @@ class StartUp(unittest.TestCase):
 class RawRecovers(unittest.TestCase):
     def test_a_receiver_stall_during_start_up_is_undone(self):
         # the path takes a tenth of its rate for 25 ms (a receiver descheduled) while start-up grows
-        control = make_controller("delivery", 30e6, DATAGRAM, raw=True)
+        control = make_controller("delivery", 30e6, DATAGRAM, windowed=True)
         path = Bottleneck(control, 125e6, int(125e6 * 0.05))
         path.run(0.03)
         path.capacity = 12.5e6
@@ -215,7 +215,7 @@ class ReliableStillProbes(unittest.TestCase):
         self.assertLess(path.dropped, 0.05 * path.sent)          # resent <= 5% on this link
 
     def test_raw_probes_gently(self):
-        control = make_controller("delivery", 147.2e6, DATAGRAM, raw=True)
+        control = make_controller("delivery", 147.2e6, DATAGRAM, windowed=True)
         path = Bottleneck(control, MBIT100, TBF_QUEUE_100).run(3.0)
         late = [rate for t, rate, _ in path.trace if t > 1.0]
         self.assertLess(max(late), 1.2 * MBIT100)
@@ -239,7 +239,7 @@ class SessionsUseTheWindow(unittest.TestCase):
         for resend in (True, False):
             control = self.control(resend)
             self.assertIsInstance(control, DeliveryRateControl)
-            self.assertTrue(control.raw, resend)
+            self.assertTrue(control.windowed, resend)
             self.assertIsNotNone(control.window, resend)
 
     def test_only_reliable_sessions_with_a_window_pace_above_the_controller(self):

@@ -23,7 +23,8 @@ Controllers, by name (``make_controller``):
   datagrams lost forgets the older, higher samples (the estimate drops to
   that round's delivery rate, by at most 30%) and drains.  The floor (FLOOR) is
   far below any real link.
-  Raw mode (``raw=True``) cannot resend, so what a queue drops is lost: it keeps
+  The windowed variant (``windowed=True``; made for raw mode, which cannot
+  resend, so what a queue drops is lost) keeps
   a send window (``window``: bytes in flight beyond the seq the client last
   reported, 20 ms of the measured delivery rate, 256 KiB (split between the
   sessions of a test, at least 40 datagrams) to 4 MiB) that the
@@ -36,7 +37,7 @@ Controllers, by name (``make_controller``):
   The server uses this windowed variant for reliable sessions too: there a
   drop is not lost for good, but it costs a NACK, a resend and, past a gap,
   a read-back of the file, and the window's quicker start-up matters on a
-  short transfer (docs/UDP-LINKS.md has the figures).  ``raw=False`` (no
+  short transfer (docs/UDP-LINKS.md has the figures).  ``windowed=False`` (no
   window, start-up by 25% per round up to 1.5 x, gains 1.25/0.75) is kept
   for the simulations that compare the two.
 - ``aimd``: the older loss-driven controller (``udp.pacing.AdaptiveRate``).
@@ -183,16 +184,16 @@ class DeliveryRateControl(RateControl):
     QUEUE_BETA = 0.9
     FLOOR = 250 * 1000            # bytes/s: far below any real link (<= 1 MB/s)
     CEILING = 4e9
-    # Raw mode cannot resend, so what a queue drops is lost for good.  Raw mode therefore probes gently and
-    # keeps at most a window of data beyond what the client has reported receiving (its ``highest`` seq):
+    # Raw mode cannot resend, so what a queue drops is lost for good.  The windowed variant (made for raw
+    # mode, used for both) therefore probes gently and keeps at most a window of data beyond what the client has reported receiving (its ``highest`` seq):
     # WINDOW_SECONDS of the delivery-rate estimate, at least WINDOW_MIN (split between the sessions of a
     # test, but at least MIN_DATAGRAMS), at most WINDOW_MAX.  Whatever the pacing rate, the queue
     # in front of the receiver (a link's queue, the receiver's socket buffer while it is descheduled) then
     # never holds more than the window: 256 KiB = 21 ms of a 100 Mbit/s link, whose tbf queue here holds
     # 50 ms; 4 MiB = half the 8 MiB socket buffer a receiver gets on Linux.
-    RAW_GAINS = (1.1, 0.9, 1.0, 1.0)   # a shorter cycle: a cut too deep (a receiver's stall) is undone sooner
-    RAW_GROWN = 1.05              # raw: a probe restarts start-up only when delivery grew this much
-    RAW_STARTUP_GROWTH = 2.0      # raw: start-up doubles the rate per round, with no cap: the send window
+    WINDOWED_GAINS = (1.1, 0.9, 1.0, 1.0)   # a shorter cycle: a cut too deep (a receiver's stall) is undone sooner
+    WINDOWED_GROWN = 1.05         # a probe restarts start-up only when delivery grew this much
+    WINDOWED_STARTUP_GROWTH = 2.0  # start-up doubles the rate per round, with no cap: the send window
     #                               bounds what an overshoot queues, the queue (or a full window) ends it
     WINDOW_SECONDS = 0.02
     WINDOW_MIN = 256 * 1024
@@ -201,12 +202,12 @@ class DeliveryRateControl(RateControl):
     MIN_DATAGRAMS = 40
     WINDOW_FULL = 0.75            # in flight beyond the client's report, this fraction of the window = full
 
-    def __init__(self, start, datagram_size=1472, raw=False, share=1):
+    def __init__(self, start, datagram_size=1472, windowed=False, share=1):
         super().__init__(start, datagram_size)
-        self.raw = bool(raw)
-        self.share = max(1, int(share or 1))    # raw: sessions sharing the path (WINDOW_MIN is split)
-        if self.raw:
-            self.GAINS = self.RAW_GAINS
+        self.windowed = bool(windowed)
+        self.share = max(1, int(share or 1))    # sessions sharing the path (WINDOW_MIN is split)
+        if self.windowed:
+            self.GAINS = self.WINDOWED_GAINS
         self.pacing_rate = max(self.FLOOR, self.start or self.CEILING)
         self.mode = "startup"
         self.round_start = None
@@ -215,7 +216,7 @@ class DeliveryRateControl(RateControl):
         self.round_received = 0
         self.round_queue = None                 # the smallest queue delay reported during the round
         self.round_sent = 0                     # bytes_sent when the round began
-        self.round_window_full = False          # raw: the send window was (nearly) full during the round
+        self.round_window_full = False          # the send window was (nearly) full during the round
         self.window_rounds = 0
         self.queue_rounds = 0
         self.overshoots = 0
@@ -234,13 +235,13 @@ class DeliveryRateControl(RateControl):
         self.last_delivery = None               # bytes/s over the whole transfer so far (client's clock)
         self.span_rate = None                   # the highest recent sample over a full SAMPLE_SPAN (bytes/s)
         self.span_samples = collections.deque() # (now, rate): decreasing full-span rates (sliding maximum)
-        self.window = self.send_window() if self.raw else None
+        self.window = self.send_window() if self.windowed else None
         self.window_max = self.window
 
     def send_window(self):
-        """Raw mode: the bytes that may be in flight beyond what the client reported receiving (see
-        WINDOW_SECONDS); reliable mode: None (the session's own limit applies)."""
-        if not self.raw:
+        """The windowed variant: the bytes that may be in flight beyond what the client reported receiving
+        (see WINDOW_SECONDS); otherwise None (the session's own limit applies)."""
+        if not self.windowed:
             return None
         # at least MIN_DATAGRAMS, a few more than the client receives between two reports (FEEDBACK_DATAGRAMS):
         # no more, since the sessions of a test start together and their windows land in the same queue
@@ -315,7 +316,7 @@ class DeliveryRateControl(RateControl):
         if sample.queue_delay is not None:
             self.round_queue = sample.queue_delay if self.round_queue is None else \
                 min(self.round_queue, sample.queue_delay)
-        if (self.raw and self.window and sample.highest is not None
+        if (self.windowed and self.window and sample.highest is not None
                 and (self.datagrams_sent - 1 - sample.highest) * self.datagram_size >= self.WINDOW_FULL * self.window):
             self.round_window_full = True
         if sample.received > self.prev_received:
@@ -333,7 +334,7 @@ class DeliveryRateControl(RateControl):
             self._new_round(now)
         elif now - self.round_start >= self.ROUND and self.bw is not None:
             self._end_round(now)
-        if self.raw:
+        if self.windowed:
             self.window = self.send_window()
             self.window_max = max(self.window_max, self.window)
         return self.pacing_rate
@@ -367,7 +368,7 @@ class DeliveryRateControl(RateControl):
         queued = self.round_queue is not None and self.round_queue > self.queue_target()
         if self.round_window_full and not queued and self.round_queue is not None and \
                 self.round_queue >= self.QUEUE_MIN:
-            # raw: the send window filled and what we sent waits in a queue (or in the receiver's buffer):
+            # windowed: the send window filled and what we sent waits in a queue (or in the receiver's buffer):
             # the path takes less than the pacing rate; that counts as a standing queue (a full window
             # with no queue is only the feedback's own delay)
             queued = True
@@ -381,8 +382,8 @@ class DeliveryRateControl(RateControl):
             # what we send waits in a queue: the path's rate is what arrives
             self.mode = "probe"
             self.phase = 1
-            if self.raw:
-                # (raw: at most down to half the best sample, as for an overshoot: the queue may be a
+            if self.windowed:
+                # (windowed: at most down to half the best sample, as for an overshoot: the queue may be a
                 # receiver's short stall, and the send window bounds what a rate too high can queue)
                 latest = max(latest, self.OVERSHOOT * self.bw)
             self._forget_older(latest, now)
@@ -393,7 +394,7 @@ class DeliveryRateControl(RateControl):
             self.startup_rounds += 1
             if latest >= self.KEEP_UP * self.round_rate:
                 self.startup_grown = self.startup_rounds
-            if not self.raw and not lossy and latest >= self.KEEP_UP * self.round_rate and \
+            if not self.windowed and not lossy and latest >= self.KEEP_UP * self.round_rate and \
                     self.round_rate * self.STARTUP_GROWTH > self.STARTUP_CAP * self.startup_base:
                 # as far as start-up goes: the start is an informed guess (--rate, or a receiver's measured
                 # budget); above it, the probing cycles find more, 25% at a time
@@ -402,7 +403,7 @@ class DeliveryRateControl(RateControl):
                 self._set(self.bw * self.GAINS[0])     # probe at once: if that arrives too, start-up again
                 self.phase = 0
             elif not lossy and latest >= self.KEEP_UP * self.round_rate:
-                self._set(max(self.round_rate, latest) * (self.RAW_STARTUP_GROWTH if self.raw else self.STARTUP_GROWTH))
+                self._set(max(self.round_rate, latest) * (self.WINDOWED_STARTUP_GROWTH if self.windowed else self.STARTUP_GROWTH))
             elif not lossy and self.startup_rounds - self.startup_grown < self.STARTUP_PATIENCE:
                 pass   # less arrived than was sent, but nothing lost: a queue filling (or a slow start): wait
             else:
@@ -426,7 +427,7 @@ class DeliveryRateControl(RateControl):
                 self.phase = 1
                 self._set(self.bw * self.GAINS[1])
             elif self.phase == 0 and not app_limited and latest >= self.KEEP_UP * self.round_rate and \
-                    (not self.raw or latest >= self.RAW_GROWN * self.round_bw):
+                    (not self.windowed or latest >= self.WINDOWED_GROWN * self.round_bw):
                 # the probe arrived in full: the path has room above the estimate: start-up again from here
                 self.mode = "startup"
                 self.startup_base = self.round_rate
@@ -460,7 +461,7 @@ class DeliveryRateControl(RateControl):
                      "rate_startup_rounds": self.startup_rounds, "rate_loss_rounds": self.loss_rounds,
                      "rate_queue_rounds": self.queue_rounds, "rate_overshoots": self.overshoots,
                      "rate_startup_restarts": self.restarts})
-        if self.raw:
+        if self.windowed:
             data["rate_window_max"] = self.window_max
             data["rate_window_rounds"] = self.window_rounds
         return data
@@ -469,9 +470,9 @@ class DeliveryRateControl(RateControl):
 CONTROLLERS = {cls.NAME: cls for cls in (DeliveryRateControl, AimdControl, RateControl)}
 
 
-def make_controller(name, start, datagram_size=1472, raw=False, share=1):
+def make_controller(name, start, datagram_size=1472, windowed=False, share=1):
     """The controller called *name* ('delivery', 'aimd', 'fixed'), starting at *start* bytes/s;
-    *raw*: the windowed variant, made for raw mode and used by the server for both modes (``delivery``
+    *windowed*: the windowed variant, made for raw mode and used by the server for both modes (``delivery``
     then probes gently and keeps a send window, whose floor is split between the *share* sessions of
     a test)."""
     try:
@@ -479,5 +480,5 @@ def make_controller(name, start, datagram_size=1472, raw=False, share=1):
     except KeyError:
         raise ValueError("unknown rate control {!r} (choose from {})".format(name, ", ".join(sorted(CONTROLLERS))))
     if cls is DeliveryRateControl:
-        return cls(start, datagram_size, raw=raw, share=share)
+        return cls(start, datagram_size, windowed=windowed, share=share)
     return cls(start, datagram_size)

@@ -750,7 +750,7 @@ class ServerSession:
         # good, but each drop costs a NACK, a resend and (past a gap) a read-back of the file, so reliable
         # mode gains from the window as raw does (docs/UDP-LINKS.md: loopback 0.53-0.71x -> 0.80-0.85x
         # SHA-256 for one client; unshaped veth 0.35x -> 0.37-0.44x TCP)
-        return make_controller(name, start, datagram, raw=True, share=self.test.clients)
+        return make_controller(name, start, datagram, windowed=True, share=self.test.clients)
 
     def _send_data(self, resend):
         """The session's data phase, both modes: send while the pacer allows,
