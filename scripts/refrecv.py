@@ -47,11 +47,7 @@ def serve(path, clients, bind, port, port_file):
         with open(path, "rb") as source:
             conn.sendfile(source)
         conn.close()
-    threads = [threading.Thread(target=send, args=(c,)) for c in conns]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(send, conns)
     return 0
 
 
@@ -85,6 +81,16 @@ def receive(host, port, clients, out_dir):
     return run_receivers(one, range(clients), out_dir, "ref-{}.bin")
 
 
+def run_threads(target, *columns):
+    """``target(*row)`` in a thread of its own for each row of *columns* (zipped), all at once; returns when
+    every thread has ended."""
+    threads = [threading.Thread(target=target, args=row) for row in zip(*columns)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def run_receivers(receive_one, items, out_dir, copy_name, extra=None):
     """Run ``receive_one(index, item)`` in a thread per item; it returns (bytes,
     first, last, sha256 hex, ...) with perf_counter times (first None: nothing
@@ -96,11 +102,7 @@ def run_receivers(receive_one, items, out_dir, copy_name, extra=None):
 
     def run(index, item):
         results[index] = receive_one(index, item)
-    threads = [threading.Thread(target=run, args=(k, item)) for k, item in enumerate(items)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(run, range(len(items)), items)
     done = [r for r in results if r is not None and r[1] is not None]
     total = sum(r[0] for r in done)
     span = max(r[2] for r in done) - min(r[1] for r in done) if done else 0

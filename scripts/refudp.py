@@ -44,10 +44,9 @@ import resource
 import socket
 import struct
 import sys
-import threading
 import time
 
-from scripts.refrecv import reference_parser, run_command, run_receivers
+from scripts.refrecv import reference_parser, run_command, run_receivers, run_threads
 from udp.transport import LINUX, MAX_GSO_BYTES, SOL_UDP, UDP_GRO, UDP_SEGMENT
 from udp.transport import MAX_GSO_SEGMENTS as GSO_MAX_SEGMENTS
 
@@ -175,11 +174,7 @@ def serve(path, clients, bind, port_file, datagram=DATAGRAM):
         finally:
             sock.close()
 
-    threads = [threading.Thread(target=send, args=(s,)) for s in socks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(send, socks)
     os.close(fd)
     print(json.dumps({"clients": clients, "cpu_s": cpu_seconds()}))
     return 1 if errors else 0
