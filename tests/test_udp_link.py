@@ -57,6 +57,26 @@ class PacerTests(unittest.TestCase):
         self.assertLessEqual(pacer.allowance(100.0), pacer.burst)
         self.assertGreaterEqual(pacer.burst, 4 * 1000)
 
+    def test_a_big_burst_covers_at_most_20_ms_of_the_rate(self):
+        # big datagrams to a client with room: up to big_burst at once when the rate sends them within
+        # BIG_BURST_SECONDS; a slow rate keeps MIN_BURST (--rate 1M: 4 datagrams, not a second's worth)
+        from udp.pacing import BIG_BURST_SECONDS, MIN_BURST
+        big = 64012
+        fast = Pacer(150e6, big, now=0.0, big_burst=16)     # 20 ms = 47 datagrams: the cap
+        self.assertEqual(fast.burst_datagrams, 16)
+        self.assertGreaterEqual(fast.burst, 16 * big)
+        slow = Pacer(1e6, big, now=0.0, big_burst=16)
+        self.assertEqual(slow.burst_datagrams, MIN_BURST)
+        self.assertEqual(slow.burst, MIN_BURST * big)
+        slow.on_sent(big, 0.0)
+        self.assertAlmostEqual(slow.next_send_time(0.0, 16), MIN_BURST * big / 1e6)   # waits for 4, not 16
+        middle = Pacer(30e6, big, now=0.0, big_burst=16)
+        self.assertEqual(middle.burst_datagrams, int(30e6 * BIG_BURST_SECONDS / big))   # 9
+        middle.set_rate(150e6)                               # the controller's rate moves: the burst follows
+        self.assertEqual(middle.burst_datagrams, 16)
+        self.assertEqual(Pacer(150e6, big, now=0.0).burst_datagrams, int(150e6 * 0.002 / big))   # no big_burst
+        self.assertEqual(Pacer(150e6, big, now=0.0, headroom=1.5, big_burst=8).burst_datagrams, 8)
+
     def test_headroom_paces_above_every_rate_given(self):
         pacer = Pacer(1000000, 1000, now=0.0, headroom=1.5)
         pacer.on_sent(1000, 0.0)

@@ -22,6 +22,7 @@ import time
 MIN_SLEEP = 0.0001          # sleep at least 100 us (Linux granularity is ~50-100 us)
 BURST_SECONDS = 0.002       # the bucket holds 2 ms of sending
 MIN_BURST = 4               # ... and at least this many datagrams
+BIG_BURST_SECONDS = 0.02    # a session's *big_burst* (below) covers at most this much of the rate
 
 
 class Pacer:
@@ -30,17 +31,23 @@ class Pacer:
     ``on_sent(nbytes, now)`` spends them.  Rate 0 (or None) = unpaced.
 
     The bucket holds BURST_SECONDS of the rate (at least MIN_BURST datagrams),
-    so a sender may hand the kernel a batch of datagrams in one call.
-    *headroom*: the bucket fills at this multiple of every rate it is given
-    (a reliable session inside its send window paces above its controller's
-    rate; udp/server.py PACING_HEADROOM)."""
+    so a sender may hand the kernel a batch of datagrams in one call;
+    *big_burst* datagrams when they are sent within BIG_BURST_SECONDS at the
+    rate (udp/server.py ``pacing_burst``: big datagrams, a receiver with room
+    for them), so that a fast session wakes up less often while a slow one
+    still spreads its datagrams.  ``burst_datagrams`` says how many the bucket
+    holds.  *headroom*: the bucket fills at this multiple of every rate it is
+    given (a reliable session inside its send window paces above its
+    controller's rate; udp/server.py PACING_HEADROOM)."""
 
     def __init__(self, rate, datagram_size, now=0.0, burst_seconds=BURST_SECONDS, min_burst=MIN_BURST,
-                 headroom=1.0):
+                 headroom=1.0, big_burst=0):
         self.datagram_size = max(1, int(datagram_size))
         self.burst_seconds = burst_seconds
         self.min_burst = min_burst
+        self.big_burst = big_burst
         self.headroom = float(headroom)
+        self.burst_datagrams = min_burst
         self.rate = 0.0
         self.burst = 0.0
         self.set_rate(rate)
@@ -50,7 +57,10 @@ class Pacer:
     def set_rate(self, rate):
         """Change the rate (bytes/s; the bucket fills at *headroom* times it); the bucket depth follows it."""
         self.rate = float(rate or 0) * self.headroom
-        self.burst = max(self.min_burst * self.datagram_size, self.rate * self.burst_seconds)
+        big = min(self.big_burst, int(self.rate * BIG_BURST_SECONDS / self.datagram_size))
+        self.burst = max(self.min_burst, big) * self.datagram_size
+        self.burst = max(self.burst, self.rate * self.burst_seconds)
+        self.burst_datagrams = int(self.burst // self.datagram_size)
 
     def _fill(self, now):
         if now > self.last:

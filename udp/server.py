@@ -78,10 +78,12 @@ BIG_DATAGRAM = 16 * 1024            # pacer's bucket): with 10 clients on loopba
 #                                     datagrams: gathering 4 ms there made 10 raw clients at 1 Gbit/s bursty (118 ->
 #                                     77-110 MB/s), and their GSO batches already carry up to 44 per call
 BIG_BURST_MAX = 16                  # ... up to this many (one send batch) where the client's READY says its receive
-BIG_BURST_SHARE = 4                 # buffer holds this many bursts: its bucket holds as many, and a wait gathers
+BIG_BURST_SHARE = 4                 # buffer holds this many bursts, and the rate sends them within 20 ms
+#                                     (udp.pacing.BIG_BURST_SECONDS): the bucket holds as many, and a wait gathers
 #                                     them (10 clients x 250 MiB on loopback, 8 MiB buffers: 4 per wake -> 16 per
 #                                     wake, server context switches 42-55k -> 14-16k, aggregate 598-655 -> 651-678
-#                                     MB/s in 3 interleaved rounds; a stock 212,992-byte buffer keeps 4)
+#                                     MB/s in 3 interleaved rounds; a stock 212,992-byte buffer keeps 4, as does
+#                                     a slow rate: --rate 1M sends 4 at a time, not a second's worth)
 BLOCKED_WAIT = 0.005                # ... when that is reached, wait this long for feedback before looking again
 WINDOW_PROBE = 0.25                 # ... and after this long with the window full, send one datagram beyond it
 PACING_HEADROOM = 1.5               # reliable sessions with a send window pace at this multiple of the controller's
@@ -114,8 +116,9 @@ def pacing_headroom(resend, control):
 
 
 def pacing_burst(datagram, client_rcvbuf):
-    """Datagrams a session's pacer lets go at once (its bucket's depth at least; a wait gathers as many):
-    MIN_BURST for datagrams below BIG_DATAGRAM; for big ones WAKE_BIG_DATAGRAMS, or more, up to
+    """The most datagrams a session's pacer lets go at once, from what the client can hold (the pacer
+    lowers it to what the rate sends within BIG_BURST_SECONDS, never below MIN_BURST; a wait gathers as
+    many): MIN_BURST for datagrams below BIG_DATAGRAM; for big ones WAKE_BIG_DATAGRAMS, or more, up to
     BIG_BURST_MAX, where the client's receive buffer (*client_rcvbuf* bytes, from its READY; None: not
     said) holds BIG_BURST_SHARE such bursts."""
     if datagram < BIG_DATAGRAM:
@@ -764,7 +767,7 @@ class ServerSession:
         now = time.perf_counter()
         self.headroom = pacing_headroom(resend, self.control)
         burst = pacing_burst(datagram, self.client_rcvbuf)
-        self.pacer = Pacer(self.control.pacing_rate, datagram, now, headroom=self.headroom, min_burst=burst)
+        self.pacer = Pacer(self.control.pacing_rate, datagram, now, headroom=self.headroom, big_burst=burst)
         self.heard = self.silence_cut = now      # the last message from the client / the last back-off for silence
         self.sample = None                       # the client's latest feedback (FeedbackSample)
         self.finished = False                    # REPORT or ERROR taken, or the session gave up
@@ -778,7 +781,8 @@ class ServerSession:
         self._last_status = 0.0
         window = max(1, UNACKED_LIMIT // self.chunk)
         last_poll, polled_at, last_progress = 0.0, 0, 0.0
-        wake_least = min(burst, self.sender.max_batch) if datagram >= BIG_DATAGRAM else 1
+        big = datagram >= BIG_DATAGRAM
+        wake_least = 1
         blocked_since = None                     # when the send window became full (None: it is not)
         probe = None                             # 1: the next send is one datagram past the full window
         rec.extra.update({"rate_control": self.control.NAME, "io_path": "send=" + self.sender.path,
@@ -802,6 +806,8 @@ class ServerSession:
                 if now - self.heard >= SILENCE_BACKOFF and now - self.silence_cut >= SILENCE_BACKOFF:
                     self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
                     self.pacer.set_rate(self.control.on_silence(now))
+                if big:   # as many as the bucket holds at the current rate (WAKE_BIG_DATAGRAMS and more)
+                    wake_least = min(max(WAKE_BIG_DATAGRAMS, self.pacer.burst_datagrams), self.sender.max_batch)
                 wake_count = max(wake_least, self.pacer.batch_for(WAKE_EVERY, self.sender.max_batch))
                 at = self.pacer.next_send_time(now, wake_count)
                 if self.control.window is not None:   # the controller's send window (delivery)
