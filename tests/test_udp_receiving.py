@@ -415,6 +415,34 @@ class BoundedMemory(Harness):
         self.assertTrue(text.startswith("3-4_6-8_10-999_1001-9999999_10000001-"))
 
 
+    def test_slot_views_are_made_once_per_buffer_and_never_per_tiny_chunk(self):
+        # the GRO path scatters each receive into the views of the next slots: a buffer of 1,460-byte chunks
+        # keeps its views (made once); 1-byte chunks (a million slots per buffer) get theirs per receive
+        incoming = IncomingFile(self.root / "views.txt", 10 * 1460, "0" * 64, threaded=False)
+        self.addCleanup(incoming.discard)
+        store = ChunkStore(incoming, 1460, 8, 2, 5.0)
+        self.assertEqual(store.run_space(0, 3)[2], 8)
+        first = store.slot_views(3)
+        self.assertEqual([len(v) for v in first], [1460] * 3)
+        first[1][:] = b"x" * 1460                                      # the second slot of the buffer ...
+        self.assertEqual(bytes(store._buffer.view[1460:2920]), b"x" * 1460)
+        store.extend(2, 2 * 1460)
+        later = store.slot_views(2)
+        self.assertIs(later[0], first[2])                             # ... the same views, not new ones
+        tiny = IncomingFile(self.root / "tiny.txt", 2 ** 20, "0" * 64, threaded=False)
+        self.addCleanup(tiny.discard)
+        tracemalloc.start()
+        try:
+            small = ChunkStore(tiny, 1, 2 ** 20, 2, 5.0)
+            small.run_space(0, 64)
+            views = small.slot_views(64)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        self.assertEqual(len(views), 64)
+        self.assertIsNone(small._buffer.slots)
+        self.assertLess(peak, 8 * 1024 * 1024)   # 2 buffers of 1 MiB; a view per slot would be ~190 MB
+
     def test_the_batch_buffers_of_a_test_stay_within_64_mib(self):
         from udp.client import make_store
         offer = SimpleNamespace(size=250 * 1024 * 1024, chunk=63988, transfer=TRANSFER)
