@@ -251,11 +251,11 @@ class SessionsUseTheWindow(unittest.TestCase):
 
     def test_bursts_of_big_datagrams_follow_the_clients_receive_buffer(self):
         from udp.pacing import MIN_BURST
-        from udp.server import BIG_BURST_MAX, WAKE_BIG_DATAGRAMS, ChunkSender, pacing_burst
+        from udp.server import BIG_BURST_MAX, ChunkSender, pacing_burst
         big = 64012
         self.assertEqual(pacing_burst(1472, 8 * 1024 * 1024), MIN_BURST)        # small datagrams: as before
-        self.assertEqual(pacing_burst(big, None), WAKE_BIG_DATAGRAMS)          # a READY that does not say
-        self.assertEqual(pacing_burst(big, 2 * 212992), WAKE_BIG_DATAGRAMS)    # a stock buffer (read back doubled)
+        self.assertEqual(pacing_burst(big, None), MIN_BURST)                   # a READY that does not say
+        self.assertEqual(pacing_burst(big, 2 * 212992), MIN_BURST)             # a stock buffer (read back doubled)
         self.assertEqual(pacing_burst(big, 2 * 1024 * 1024), 8)                # a quarter of 2 MiB: 8 datagrams
         self.assertEqual(pacing_burst(big, 8 * 1024 * 1024), BIG_BURST_MAX)    # at most one send batch ...
         self.assertEqual(pacing_burst(big, 2 ** 40), BIG_BURST_MAX)            # ... whatever the client says

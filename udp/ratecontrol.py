@@ -185,7 +185,8 @@ class DeliveryRateControl(RateControl):
     FLOOR = 250 * 1000            # bytes/s: far below any real link (<= 1 MB/s)
     CEILING = 4e9
     # Raw mode cannot resend, so what a queue drops is lost for good.  The windowed variant (made for raw
-    # mode, used for both) therefore probes gently and keeps at most a window of data beyond what the client has reported receiving (its ``highest`` seq):
+    # mode, used for both) therefore probes gently and keeps at most a window of data beyond what the client
+    # has reported receiving (its ``highest`` seq):
     # WINDOW_SECONDS of the delivery-rate estimate, at least WINDOW_MIN (split between the sessions of a
     # test, but at least MIN_DATAGRAMS), at most WINDOW_MAX.  Whatever the pacing rate, the queue
     # in front of the receiver (a link's queue, the receiver's socket buffer while it is descheduled) then
@@ -403,7 +404,8 @@ class DeliveryRateControl(RateControl):
                 self._set(self.bw * self.GAINS[0])     # probe at once: if that arrives too, start-up again
                 self.phase = 0
             elif not lossy and latest >= self.KEEP_UP * self.round_rate:
-                self._set(max(self.round_rate, latest) * (self.WINDOWED_STARTUP_GROWTH if self.windowed else self.STARTUP_GROWTH))
+                growth = self.WINDOWED_STARTUP_GROWTH if self.windowed else self.STARTUP_GROWTH
+                self._set(max(self.round_rate, latest) * growth)
             elif not lossy and self.startup_rounds - self.startup_grown < self.STARTUP_PATIENCE:
                 pass   # less arrived than was sent, but nothing lost: a queue filling (or a slow start): wait
             else:

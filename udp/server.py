@@ -71,9 +71,9 @@ SILENCE_BACKOFF = 0.3               # nothing heard from the client this long wh
 ACK_SILENCE_LIMIT = 3.0             # nothing heard this long while sending: the session stops sending (issue 8)
 UNACKED_LIMIT = 32 * 1024 * 1024    # new data sent beyond the highest seq the client reported, at most (bytes)
 WAKE_EVERY = 0.0005                 # the pacer's waits gather at least this much sending (fewer wake-ups) ...
-WAKE_BIG_DATAGRAMS = 4              # ... and at least this many datagrams of BIG_DATAGRAM bytes or more (at most the
-BIG_DATAGRAM = 16 * 1024            # pacer's bucket): with 10 clients on loopback 0.5 ms woke once per 64,000-byte
-#                                     datagram, each wake-up a select(), the GIL handed between the sessions' threads
+BIG_DATAGRAM = 16 * 1024            # ... and for datagrams this big, as many as the pacer's bucket holds (at least
+#                                     udp.pacing.MIN_BURST): with 10 clients on loopback 0.5 ms woke once per
+#                                     64,000-byte datagram, each wake-up a select(), the GIL handed between threads
 #                                     and a pass of the loop (server CPU 1.22 -> 0.96 s/GB with 4). Not for small
 #                                     datagrams: gathering 4 ms there made 10 raw clients at 1 Gbit/s bursty (118 ->
 #                                     77-110 MB/s), and their GSO batches already carry up to 44 per call
@@ -118,13 +118,13 @@ def pacing_headroom(resend, control):
 def pacing_burst(datagram, client_rcvbuf):
     """The most datagrams a session's pacer lets go at once, from what the client can hold (the pacer
     lowers it to what the rate sends within BIG_BURST_SECONDS, never below MIN_BURST; a wait gathers as
-    many): MIN_BURST for datagrams below BIG_DATAGRAM; for big ones WAKE_BIG_DATAGRAMS, or more, up to
+    many): MIN_BURST for datagrams below BIG_DATAGRAM; for big ones MIN_BURST, or more, up to
     BIG_BURST_MAX, where the client's receive buffer (*client_rcvbuf* bytes, from its READY; None: not
     said) holds BIG_BURST_SHARE such bursts."""
     if datagram < BIG_DATAGRAM:
         return MIN_BURST
     room = (client_rcvbuf or 0) // BIG_BURST_SHARE // max(1, datagram)
-    return max(WAKE_BIG_DATAGRAMS, min(BIG_BURST_MAX, room))
+    return max(MIN_BURST, min(BIG_BURST_MAX, room))
 
 
 def session_rate(config, clients, datagram):
@@ -782,7 +782,6 @@ class ServerSession:
         window = max(1, UNACKED_LIMIT // self.chunk)
         last_poll, polled_at, last_progress = 0.0, 0, 0.0
         big = datagram >= BIG_DATAGRAM
-        wake_least = 1
         blocked_since = None                     # when the send window became full (None: it is not)
         probe = None                             # 1: the next send is one datagram past the full window
         rec.extra.update({"rate_control": self.control.NAME, "io_path": "send=" + self.sender.path,
@@ -806,8 +805,8 @@ class ServerSession:
                 if now - self.heard >= SILENCE_BACKOFF and now - self.silence_cut >= SILENCE_BACKOFF:
                     self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
                     self.pacer.set_rate(self.control.on_silence(now))
-                if big:   # as many as the bucket holds at the current rate (WAKE_BIG_DATAGRAMS and more)
-                    wake_least = min(max(WAKE_BIG_DATAGRAMS, self.pacer.burst_datagrams), self.sender.max_batch)
+                # big datagrams: a wait gathers as many as the bucket holds at the current rate
+                wake_least = min(self.pacer.burst_datagrams, self.sender.max_batch) if big else 1
                 wake_count = max(wake_least, self.pacer.batch_for(WAKE_EVERY, self.sender.max_batch))
                 at = self.pacer.next_send_time(now, wake_count)
                 if self.control.window is not None:   # the controller's send window (delivery)
