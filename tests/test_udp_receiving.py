@@ -18,6 +18,7 @@ import tracemalloc
 import unittest
 from pathlib import Path
 from types import SimpleNamespace
+from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -267,6 +268,23 @@ class GroInPlace(StoreAndReception):
         self.assertGreater(reception.gro_slow, 0)
         self.assertGreater(reception.gro_fast, 0)
 
+    def test_headers_compared_across_the_expected_window(self):
+        # the expected headers are made EXPECT_WINDOW chunks at a time: with a window of 5, every batch
+        # of 7 crosses one, and a forged seq in the middle of a batch is still caught there
+        datagrams = self.chunks_of(self.DATA, 300)
+        forged = pack_data(TRANSFER, 30, self.DATA[9 * 300:10 * 300])    # seq 30 with chunk 9's place
+        with mock.patch("udp.receiving.EXPECT_WINDOW", 5):
+            reception, incoming = self.gro(split(datagrams, 7))
+            self.check_file(reception, incoming)
+            self.assertEqual((reception.gro_slow, reception.gro_fast), (1, 4))
+            (self.root / "out.txt").unlink()
+            batches = [datagrams[0:9] + [forged] + datagrams[10:14], datagrams[9:10], datagrams[14:30],
+                       datagrams[30:]]
+            reception, incoming = self.gro(batches, reliable=True)
+        self.check_file(reception, incoming)
+        self.assertEqual(reception.ranges.missing_count, 0)
+        self.assertGreater(reception.gro_slow, 0)
+
     def test_strangers_bad_datagrams_and_end_glued_to_the_data(self):
         datagrams = self.chunks_of(self.DATA, 300)
         end = End(transfer=TRANSFER, chunks=len(datagrams), bytes=len(self.DATA)).encode()
@@ -415,32 +433,43 @@ class BoundedMemory(Harness):
         self.assertTrue(text.startswith("3-4_6-8_10-999_1001-9999999_10000001-"))
 
 
-    def test_slot_views_are_made_once_per_buffer_and_never_per_tiny_chunk(self):
-        # the GRO path scatters each receive into the views of the next slots: a buffer of 1,460-byte chunks
-        # keeps its views (made once); 1-byte chunks (a million slots per buffer) get theirs per receive
+    def test_scatter_pieces_are_made_once_per_buffer_and_never_per_tiny_chunk(self):
+        # the GRO path scatters each receive into [header, slot, header, slot, ...]: a buffer of 1,460-byte
+        # chunks keeps that list (made once, header i beside slot i); 1-byte chunks (a million slots per
+        # buffer) get theirs per receive, beside the first headers
         incoming = IncomingFile(self.root / "views.txt", 10 * 1460, "0" * 64, threaded=False)
         self.addCleanup(incoming.discard)
         store = ChunkStore(incoming, 1460, 8, 2, 5.0)
+        heads = [memoryview(bytearray(12)) for _ in range(8)]
         self.assertEqual(store.run_space(0, 3)[2], 8)
-        first = store.slot_views(3)
-        self.assertEqual([len(v) for v in first], [1460] * 3)
-        first[1][:] = b"x" * 1460                                      # the second slot of the buffer ...
+        first, at = store.scatter_pieces(3, heads)
+        self.assertEqual(at, 0)
+        self.assertEqual([len(v) for v in first], [12, 1460] * 3)
+        self.assertIs(first[2], heads[1])
+        first[3][:] = b"x" * 1460                                      # the second slot of the buffer ...
         self.assertEqual(bytes(store._buffer.view[1460:2920]), b"x" * 1460)
         store.extend(2, 2 * 1460)
-        later = store.slot_views(2)
-        self.assertIs(later[0], first[2])                             # ... the same views, not new ones
+        later, at = store.scatter_pieces(2, heads)
+        self.assertEqual(at, 2)                                       # header 2 goes with slot 2
+        self.assertIs(later[0], heads[2])
+        self.assertIs(later[1], first[5])                             # ... the same views, not new ones
         tiny = IncomingFile(self.root / "tiny.txt", 2 ** 20, "0" * 64, threaded=False)
         self.addCleanup(tiny.discard)
+        small_heads = [memoryview(bytearray(12)) for _ in range(64)]
         tracemalloc.start()
         try:
             small = ChunkStore(tiny, 1, 2 ** 20, 2, 5.0)
             small.run_space(0, 64)
-            views = small.slot_views(64)
+            small.extend(5, 5)
+            views, at = small.scatter_pieces(64, small_heads)
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-        self.assertEqual(len(views), 64)
-        self.assertIsNone(small._buffer.slots)
+        self.assertEqual((len(views), at), (128, 0))
+        self.assertIs(views[0], small_heads[0])
+        views[1][:] = b"y"
+        self.assertEqual(bytes(small._buffer.view[5:6]), b"y")       # slot 5: where chunk 5 belongs
+        self.assertIsNone(small._buffer.pieces)
         self.assertLess(peak, 8 * 1024 * 1024)   # 2 buffers of 1 MiB; a view per slot would be ~190 MB
 
     def test_the_batch_buffers_of_a_test_stay_within_64_mib(self):

@@ -41,6 +41,8 @@ def seq_bytes(first, count):
     if sys.byteorder == "little":
         seqs.byteswap()   # to network order
     return seqs.tobytes()
+
+
 HEADER_SIZE = HEADER.size                 # 12
 MAX_DATAGRAM = 65507                      # largest UDP payload over IPv4
 MIN_DATAGRAM = HEADER_SIZE + 64

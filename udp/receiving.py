@@ -42,9 +42,11 @@ QUIET_NACK = 0.15            # reliable: no data for this long -> NACK everythin
 STATUS_EVERY = 0.25          # progress line on the status board
 BATCH_BYTES = 1024 * 1024    # consecutive chunks gathered this much at a time, then written and hashed
 SCATTER_MIN = 16 * 1024      # datagram data of at least this many bytes is received in place (plain path)
-SLOT_VIEWS_KEPT = 4096       # a batch buffer of at most this many slots keeps a view of each (GRO path; 1,460-
-#                              byte chunks: 718 per 1 MiB buffer, 10% of the receiving thread's CPU per batch)
+SLOT_VIEWS_KEPT = 4096       # a batch buffer of at most this many slots keeps a view of each beside a header's
+#                              (GRO path; 1,460-byte chunks: 718 per 1 MiB buffer; made per receive they cost
+#                              10% of the receiving thread's CPU per batch)
 
+EXPECT_WINDOW = 4096         # the GRO path compares headers with those of this many fresh chunks, made at once
 GRO_SLOTS = 64               # datagrams one GRO receive scatters in place at most (the kernel glues up to 64;
 #                              two iovec entries each, far below IOV_MAX); any more land in the spill buffer
 PREFIX_AND_SEQ = struct.Struct("!QI")   # the header read as (type, version, flags, transfer) + seq
@@ -149,17 +151,18 @@ class ChunkRanges:
 
 
 class _Buffer:
-    """One batch buffer and how many of its pieces the file still holds; ``slots``: a view of each
-    chunk's place in it, made on first use (``ChunkStore.slot_views``)."""
+    """One batch buffer and how many of its pieces the file still holds; ``pieces``: each chunk's
+    place in it beside a header's, made on first use (``ChunkStore.scatter_pieces``)."""
 
-    __slots__ = ("view", "pending", "retired", "slots")
+    __slots__ = ("view", "pending", "retired", "pieces", "heads")
 
     def __init__(self, size):
         self.view = memoryview(bytearray(size))
         self.view[::4096] = bytes(len(self.view[::4096]))  # touch every page now, not while datagrams arrive
         self.pending = 0
         self.retired = False
-        self.slots = None
+        self.pieces = None    # [header view, slot view, ...] for every slot (``ChunkStore.scatter_pieces``)
+        self.heads = None     # ... made with these header views
 
 
 class ChunkStore:
@@ -256,19 +259,28 @@ class ChunkStore:
             self._base = seq
         return self._buffer.view, self._slot * self.chunk, self.slots - self._slot
 
-    def slot_views(self, count):
-        """Views of the next *count* slots of the run (after ``run_space``, which says how many are
-        free): where chunks seq, seq+1, ... belong, for a receive that scatters into them.  Each
-        buffer's views are made once (a GRO receive asks for 44 at a time) when it has at most
-        SLOT_VIEWS_KEPT slots; tiny chunks (a server may announce 1-byte ones) get theirs each time."""
-        buffer, start, chunk = self._buffer, self._slot, self.chunk
-        if self.slots > SLOT_VIEWS_KEPT:
+    def scatter_pieces(self, count, heads):
+        """The buffers for a receive that scatters the next *count* chunks of the run in place (after
+        ``run_space``, which says how many slots are free): [header view, slot view, ...], header i
+        of the batch beside the slot where its chunk belongs, and the index in *heads* of the
+        first header.  *heads* holds a header view per slot of a buffer (header i goes with slot i)
+        and the list is made once per buffer (a GRO receive asks for 44 slots at a time) when a
+        buffer has at most SLOT_VIEWS_KEPT slots; tiny chunks (a server may announce 1-byte ones)
+        get theirs each time, beside heads[0], heads[1], ..."""
+        buffer, start, chunk, slots = self._buffer, self._slot, self.chunk, self.slots
+        if slots > SLOT_VIEWS_KEPT:
             view = buffer.view
-            return [view[i * chunk:(i + 1) * chunk] for i in range(start, start + count)]
-        if buffer.slots is None:
+            pieces = [None] * (2 * count)
+            pieces[0::2] = heads[:count]
+            pieces[1::2] = [view[i * chunk:(i + 1) * chunk] for i in range(start, start + count)]
+            return pieces, 0
+        if buffer.heads is not heads:
             view = buffer.view
-            buffer.slots = [view[i * chunk:(i + 1) * chunk] for i in range(self.slots)]
-        return buffer.slots[start:start + count]
+            pieces = [None] * (2 * slots)
+            pieces[0::2] = heads[:slots]
+            pieces[1::2] = [view[i * chunk:(i + 1) * chunk] for i in range(slots)]
+            buffer.pieces, buffer.heads = pieces, heads
+        return buffer.pieces[2 * start:2 * (start + count)], start
 
     def extend(self, count, nbytes):
         """*count* chunks (*nbytes* bytes) were copied where ``run_space`` said."""
@@ -367,15 +379,17 @@ class Reception:
         self.gro_fast = self.gro_slow = 0   # GRO receives taken whole in place / partly put back together
 
     def _gro_setup(self):
-        """Buffers of the GRO path: a header area (one 12-byte view per datagram of a batch), the
-        headers expected for a batch of fresh chunks, and the interleaved list handed to the kernel."""
+        """Buffers of the GRO path: a header area (a 12-byte view per slot of a batch buffer, or per
+        datagram of a receive for tiny chunks: ``ChunkStore.scatter_pieces``) and the headers
+        expected for the next fresh chunks."""
         full = self.chunk + HEADER_SIZE
-        slots = min(MIN_RECEIVE_BUFFER // full + 1, GRO_SLOTS)
-        self._gro_slots = slots
-        self._heads = bytearray(HEADER_SIZE * slots)
+        self._gro_slots = min(MIN_RECEIVE_BUFFER // full + 1, GRO_SLOTS)
+        count = self.store.slots if self.store.slots <= SLOT_VIEWS_KEPT else self._gro_slots
+        self._heads = bytearray(HEADER_SIZE * count)
         heads = memoryview(self._heads)
-        self._head_views = [heads[i * HEADER_SIZE:(i + 1) * HEADER_SIZE] for i in range(slots)]
-        self._expect = bytearray(HEADER.pack(DATA_TYPE, VERSION, 0, self.transfer, 0) * slots)
+        self._head_views = [heads[i * HEADER_SIZE:(i + 1) * HEADER_SIZE] for i in range(count)]
+        self._expect_from = 0     # the seq of the first header in self._expect
+        self._expect = b""        # the headers of EXPECT_WINDOW fresh chunks from there, back to back
 
     # -- the loop ---------------------------------------------------------------------------------
     def run(self):
@@ -435,12 +449,10 @@ class Reception:
                 _, _, free = self.store.run_space(nxt, want)
             free = min(free, want)
         if free:
-            pieces = [None] * (2 * free)
-            pieces[0::2] = self._head_views[:free]
-            pieces[1::2] = self.store.slot_views(free)
+            pieces, first = self.store.scatter_pieces(free, self._head_views)
             pieces.append(self._spill)
         else:
-            pieces = [self._spill]
+            pieces, first = [self._spill], 0
         count, segment, source = self.receiver.recv_scattered(pieces, RECEIVE_WAIT)
         if count < 0:
             return None
@@ -451,7 +463,7 @@ class Reception:
         self._last_heard = time.monotonic()
         taken = 0
         if free and (segment == full or (not segment and count == full)):
-            taken = self._fresh_heads(nxt, min(free, count // full))
+            taken = self._fresh_heads(nxt, min(free, count // full), first)
             if taken:
                 self.store.extend(taken, taken * self.chunk)
                 self._took_run(nxt, taken)
@@ -463,26 +475,35 @@ class Reception:
             self._count_feedback()
         return True
 
-    def _fresh_heads(self, nxt, count):
-        """How many of the first *count* headers in the header area are those of
-        the fresh chunks nxt, nxt+1, ... (compared in one piece; one by one only
-        when they differ)."""
+    def _fresh_heads(self, nxt, count, first):
+        """How many of *count* headers in the header area, from header *first* on, are those of
+        the fresh chunks nxt, nxt+1, ... (compared in one piece with the expected ones, made
+        EXPECT_WINDOW at a time; one by one only when they differ)."""
         if count <= 0:
             return 0
-        raw = seq_bytes(nxt, count)
-        expect, end, step = self._expect, count * HEADER_SIZE, HEADER_SIZE
-        expect[8:end:step] = raw[0::4]
-        expect[9:end:step] = raw[1::4]
-        expect[10:end:step] = raw[2::4]
-        expect[11:end:step] = raw[3::4]
-        heads = self._heads
-        if heads[:end] == expect[:end]:
+        if not self._expect_from <= nxt <= nxt + count <= self._expect_from + len(self._expect) // HEADER_SIZE:
+            self._expect_from = nxt
+            self._expect = self._expected_heads(nxt, min(max(EXPECT_WINDOW, count), self.last_seq + 1 - nxt))
+        step = HEADER_SIZE
+        at, end, offset = first * step, count * step, (nxt - self._expect_from) * step
+        heads, expect = self._heads, self._expect
+        if heads[at:at + end] == expect[offset:offset + end]:
             return count
         for i in range(count):
-            at = i * step
-            if heads[at:at + step] != expect[at:at + step]:
+            if heads[at + i * step:at + (i + 1) * step] != expect[offset + i * step:offset + (i + 1) * step]:
                 return i
         return count
+
+    def _expected_heads(self, first, count):
+        """The headers of the fresh chunks first .. first+count-1, back to back."""
+        raw = seq_bytes(first, count)
+        heads = bytearray(HEADER.pack(DATA_TYPE, VERSION, 0, self.transfer, 0) * count)
+        end, step = count * HEADER_SIZE, HEADER_SIZE
+        heads[8:end:step] = raw[0::4]
+        heads[9:end:step] = raw[1::4]
+        heads[10:end:step] = raw[2::4]
+        heads[11:end:step] = raw[3::4]
+        return bytes(heads)
 
     @staticmethod
     def _rebuild(pieces, taken, count, segment):
