@@ -14,6 +14,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import time
 import tracemalloc
 import unittest
 from pathlib import Path
@@ -369,6 +370,33 @@ class Feedback(Harness):
         self.assertEqual(reception.ranges.missing_count, 0)
         self.assertLess(len(self.nacks), 5)
 
+
+    def test_a_held_back_nack_goes_once_the_gap_has_passed_with_no_more_data(self):
+        # the count's NACK is owed but the gap holds it back, and no datagram follows (a sender with a
+        # full window waits for that very NACK): the receive waits only until the gap has passed, and
+        # the NACK then goes without another datagram (it used to wait RECEIVE_WAIT, 20 ms, each time)
+        datagrams = self.chunks_of(self.DATA, 100)
+        waits = []
+
+        class Waiting(ScriptedReceiver):
+            def recv_batch(self, into, timeout):
+                if self.batches and self.batches[0] is None:   # the sender waits: nothing comes in time
+                    self.batches.pop(0)
+                    waits.append((len(outer.nacks), timeout))
+                    time.sleep(min(timeout, 0.05))
+                    return [], None
+                return ScriptedReceiver.recv_batch(self, into, timeout)
+        outer = self
+        gap = 0.005
+        batches = [datagrams[:32], datagrams[32:64], None, None, datagrams[64:]]
+        reception, _ = self.receive(self.DATA, 100, batches, idle=0.5, feedback_gap=gap, receiver=Waiting)
+        self.assertEqual(reception.ranges.missing_count, 0)
+        received = self.nack_fields()
+        self.assertEqual(received[:2], [32, 64])         # the second NACK, with no datagram after it ...
+        self.assertEqual(waits[-1][0], 2)                # ... sent after the first wait at the latest
+        for nacks_before, timeout in waits:
+            if nacks_before < 2:
+                self.assertLessEqual(timeout, gap)       # while it was owed, no wait was longer than the gap
 
 class InPlace(Harness):
     """Big datagrams on a real socket: the plain receiver puts each chunk's data straight into the run."""
