@@ -376,6 +376,7 @@ class Reception:
         self._prefix = PREFIX_AND_SEQ.unpack(HEADER.pack(DATA_TYPE, VERSION, 0, self.transfer, 0))[0]
         self._feedback_every = FEEDBACK_EVERY
         self._feedback_gap = feedback_gap   # the count's NACKs at most this often (seconds)
+        self._short_wait = False            # the last receive waited only for the feedback gap
         self._gro_slots = 0                 # the GRO path (``_gro_once``): datagrams one receive may scatter
         self.gro_fast = self.gro_slow = 0   # GRO receives taken whole in place / partly put back together
 
@@ -407,7 +408,7 @@ class Reception:
         while self.ranges.count < self.chunks and not (self.end_seen and not self.reliable):
             heard = receive_once()
             now = time.monotonic()
-            if heard is None:
+            if heard is None and not self._short_wait:
                 self.store.flush()   # quiet: write what the batch holds so the hash keeps up
             elif not heard and now - self._last_heard > self.idle_timeout:
                 self.silent = True   # nothing from the session for that long (strangers are no answer)
@@ -528,8 +529,11 @@ class Reception:
         transfer stood still for RECEIVE_WAIT (measured through the netlab: three 21 ms stalls in
         the first 75 ms of a 200 ms transfer, while the start's window was small)."""
         if self._since_feedback < self._feedback_every:
+            self._short_wait = False
             return RECEIVE_WAIT
-        return min(RECEIVE_WAIT, max(MIN_RECEIVE_WAIT, self._last_feedback + self._feedback_gap - time.monotonic()))
+        wait = min(RECEIVE_WAIT, max(MIN_RECEIVE_WAIT, self._last_feedback + self._feedback_gap - time.monotonic()))
+        self._short_wait = wait < RECEIVE_WAIT   # its end is no sign of a quiet socket (``run``)
+        return wait
 
     def _count_feedback(self):
         """The count's NACK (FEEDBACK_EVERY data datagrams since the last), unless one went out less
