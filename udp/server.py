@@ -65,7 +65,8 @@ END_MAX_INTERVAL = 1.0              # ... up to 1 s, until the client answers
 READY_SILENCE = 15.0                # a READY client that stops repeating READY this long has left
 HANDSHAKE_POLL = 0.1                # before the start: a session looks at its socket (or the gate) this often
 LINGER = 1.5                        # after BYE the session answers repeated REPORTs this long
-POLL_EVERY = 16                     # datagrams between two looks at the session socket ...
+POLL_EVERY = 16                     # datagrams between two looks at the session socket (at least) ...
+POLL_BYTES = 128 * 1024             # ... and bytes (1,472-byte datagrams: every other GSO batch) ...
 POLL_INTERVAL = 0.02                # ... or this many seconds, whichever comes first (slow rates)
 SILENCE_BACKOFF = 0.3               # nothing heard from the client this long while sending: halve the rate
 ACK_SILENCE_LIMIT = 3.0             # nothing heard this long while sending: the session stops sending (issue 8)
@@ -781,44 +782,51 @@ class ServerSession:
         self._last_status = 0.0
         window = max(1, UNACKED_LIMIT // self.chunk)
         last_poll, polled_at, last_progress = 0.0, 0, 0.0
+        poll_every = max(POLL_EVERY, POLL_BYTES // datagram)
         big = datagram >= BIG_DATAGRAM
         blocked_since = None                     # when the send window became full (None: it is not)
         probe = None                             # 1: the next send is one datagram past the full window
         rec.extra.update({"rate_control": self.control.NAME, "io_path": "send=" + self.sender.path,
                           "pacing_headroom": self.headroom, "pacing_burst": burst,
                           "client_rcvbuf": self.client_rcvbuf})
+        recovery, pacer, control, sender = self.recovery, self.pacer, self.control, self.sender
+        chunks, chunk, clock = self.chunks, self.chunk, time.perf_counter
         try:
             while not self.finished:
                 if test.stopping:
                     rec.fail(N_("interrupted after {:,} bytes").format(self.bytes_new))
                     break
-                now = time.perf_counter()
-                if not self.recovery.has_work():
+                now = clock()
+                if not recovery.pending and recovery.next_new >= chunks:   # nothing to send: END, wait
                     if self._end_and_wait():
                         break
                     continue
-                if now - self.heard >= ACK_SILENCE_LIMIT:
-                    rec.fail(N_("the client stopped acknowledging: nothing heard for {:g} s while sending, stopped "
-                             "after {:,} bytes").format(ACK_SILENCE_LIMIT, self.bytes_new))
-                    test.log.add_event("silent_client", self.peer_text, rec.reason)
-                    break
-                if now - self.heard >= SILENCE_BACKOFF and now - self.silence_cut >= SILENCE_BACKOFF:
-                    self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
-                    self.pacer.set_rate(self.control.on_silence(now))
+                heard = self.heard
+                if now - heard >= SILENCE_BACKOFF:
+                    if now - heard >= ACK_SILENCE_LIMIT:
+                        rec.fail(N_("the client stopped acknowledging: nothing heard for {:g} s while sending, "
+                                    "stopped after {:,} bytes").format(ACK_SILENCE_LIMIT, self.bytes_new))
+                        test.log.add_event("silent_client", self.peer_text, rec.reason)
+                        break
+                    if now - self.silence_cut >= SILENCE_BACKOFF:
+                        self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
+                        pacer.set_rate(control.on_silence(now))
+                max_batch = sender.max_batch
                 # big datagrams: a wait gathers as many as the bucket holds at the current rate
-                wake_least = min(self.pacer.burst_datagrams, self.sender.max_batch) if big else 1
-                wake_count = max(wake_least, self.pacer.batch_for(WAKE_EVERY, self.sender.max_batch))
-                at = self.pacer.next_send_time(now, wake_count)
-                if self.control.window is not None:   # the controller's send window (delivery)
-                    window = max(1, min(UNACKED_LIMIT, self.control.window) // self.chunk)
-                if self.recovery.pending:
+                wake_least = min(pacer.burst_datagrams, max_batch) if big else 1
+                wake_count = max(wake_least, pacer.batch_for(WAKE_EVERY, max_batch))
+                at = pacer.next_send_time(now, wake_count)
+                if control.window is not None:   # the controller's send window (delivery)
+                    window = max(1, min(UNACKED_LIMIT, control.window) // chunk)
+                sample = self.sample
+                if recovery.pending:
                     room = None         # resends answer the client's own NACK
-                elif self.sample is None:
-                    room = window - self.recovery.next_new    # nothing acknowledged yet
-                elif self.sample.highest is None:
+                elif sample is None:
+                    room = window - recovery.next_new    # nothing acknowledged yet
+                elif sample.highest is None:
                     room = None
                 else:
-                    room = window + 1 - (self.recovery.next_new - self.sample.highest)
+                    room = window + 1 - (recovery.next_new - sample.highest)
                 blocked = room is not None and room <= 0
                 if not blocked:
                     blocked_since = None
@@ -833,11 +841,11 @@ class ServerSession:
                     at = max(at, now + BLOCKED_WAIT)   # too far ahead of what the client acknowledged
                 if at > now:
                     self._wait_feedback(at - now)      # the pacer's wait serves the feedback
-                    last_poll, polled_at = time.perf_counter(), self.datagrams
+                    last_poll, polled_at = clock(), self.datagrams
                 else:
                     self._send_batch(now, probe)
                     probe = None
-                    if self.datagrams - polled_at >= POLL_EVERY or now - last_poll >= POLL_INTERVAL:
+                    if self.datagrams - polled_at >= poll_every or now - last_poll >= POLL_INTERVAL:
                         last_poll, polled_at = now, self.datagrams
                         self._wait_feedback(0)
                 if now - last_progress >= POLL_INTERVAL:
@@ -851,10 +859,11 @@ class ServerSession:
         *most* datagrams if given.  The window is checked before each batch, not cut inside one: a batch
         may end past it (clipping the batches at the window's edge cost 10% with 10 clients on loopback,
         docs/UDP-LINKS.md)."""
-        datagram = self.chunk + HEADER_SIZE
-        allowed = self.pacer.allowance(now)
-        count = self.sender.max_batch if allowed == float("inf") else int(allowed // datagram)
-        count = max(1, min(count, self.sender.max_batch, most or self.sender.max_batch))
+        sender, pacer = self.sender, self.pacer
+        max_batch = sender.max_batch
+        allowed = pacer.allowance(now)
+        count = max_batch if allowed == float("inf") else int(allowed // (self.chunk + HEADER_SIZE))
+        count = max(1, min(count, max_batch, most or max_batch))
         seqs, resent = self.recovery.take(count, now)
         if not seqs:
             return
@@ -864,15 +873,16 @@ class ServerSession:
         if not resent:
             self.batch_seqs.append(seqs[0])
             self.batch_times.append(now)
-        wire = self.sender.send(seqs, FLAG_RESENT if resent else 0)
+        sent = len(seqs)
+        wire = sender.send(seqs, FLAG_RESENT if resent else 0)
         self.last_sent = time.perf_counter()
-        payload = wire - HEADER_SIZE * len(seqs)
-        self.datagrams += len(seqs)
+        payload = wire - HEADER_SIZE * sent
+        self.datagrams += sent
         self.bytes_total += payload
         if not resent:
             self.bytes_new += payload
-        self.pacer.on_sent(wire, now)
-        self.control.on_sent(wire, len(seqs), now)
+        pacer.on_sent(wire, now)
+        self.control.on_sent(wire, sent, now)
 
     def _progress_update(self):
         rec = self.record
