@@ -80,6 +80,21 @@ class PackedBatches(unittest.TestCase):
         self.assertEqual(self.received(), expected)
         self.assertEqual(sender.packed, 5)   # 25 + 25, 3 resent, 44 + 7 (a batch holds 44)
 
+    def test_seq_windows_and_resends_behind_them(self):
+        # the seqs come from windows of SEQ_WINDOW (here 30): batches that cross one, a resend behind
+        # it, a batch past the file's last window; the same datagrams as one by one
+        with mock.patch.object(udp_server, "SEQ_WINDOW", 30):
+            sender = self.sender()
+            chunks = (len(self.data) + self.CHUNK - 1) // self.CHUNK
+            expected = []
+            for seqs, flags in ((range(0, 20), 0), (range(20, 44), 0), (range(2, 9), udp_server.FLAG_RESENT),
+                                (range(44, 88), 0), (range(30, 32), udp_server.FLAG_RESENT), (range(88, chunks), 0)):
+                sender.send(list(seqs), flags)
+                expected += [self.expected(seq, bool(flags)) for seq in seqs]
+            self.assertEqual(self.received(), expected)
+            self.assertEqual(sender.packed, 6)
+            self.assertEqual(sender._seq_words is None, (self.CHUNK + 12) % 4 != 0)
+
     def test_a_file_that_does_not_give_its_bytes_falls_back(self):
         sender = self.sender()
         with mock.patch.object(udp_server.os, "preadv", side_effect=OSError(5, "I/O error")):
@@ -88,6 +103,13 @@ class PackedBatches(unittest.TestCase):
             sender.send(list(range(10, 20)))
         self.assertEqual(self.received(), [self.expected(seq) for seq in range(20)])
         self.assertEqual(sender.packed, 0)
+
+
+class PackedBatchesOddSize(PackedBatches):
+    """The same with datagrams that are not a whole number of 4-byte words (1,473 bytes): the seqs go
+    into the headers byte by byte."""
+
+    CHUNK = 1461
 
 
 class SendPathLogs(UDPHarness, unittest.TestCase):

@@ -31,16 +31,22 @@ HEADER = struct.Struct("!BBHII")
 
 # consecutive seqs as one piece of bytes (the packed send path writes them into its headers, the GRO
 # receive path compares them with the headers it got): an array of 32-bit unsigned ints in network order
-_SEQ_TYPECODE = next((code for code in "IL" if array.array(code).itemsize == 4), None)
-SEQ_ARRAYS = _SEQ_TYPECODE is not None
+SEQ_TYPECODE = next((code for code in "IL" if array.array(code).itemsize == 4), None)
+SEQ_ARRAYS = SEQ_TYPECODE is not None
+
+
+def seq_array(first, count):
+    """The seqs first .. first+count-1 as an array of 4-byte unsigned ints in network byte order
+    (its type is SEQ_TYPECODE; needs SEQ_ARRAYS)."""
+    seqs = array.array(SEQ_TYPECODE, range(first, first + count))
+    if sys.byteorder == "little":
+        seqs.byteswap()   # to network order
+    return seqs
 
 
 def seq_bytes(first, count):
     """The seqs first .. first+count-1 as 4-byte big-endian numbers, back to back (needs SEQ_ARRAYS)."""
-    seqs = array.array(_SEQ_TYPECODE, range(first, first + count))
-    if sys.byteorder == "little":
-        seqs.byteswap()   # to network order
-    return seqs.tobytes()
+    return seq_array(first, count).tobytes()
 
 
 HEADER_SIZE = HEADER.size                 # 12

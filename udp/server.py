@@ -47,8 +47,8 @@ from transfer.testlog import TestLog
 from transfer.text import host_port
 from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGRAM, MIN_DATAGRAM, VERSION, End, Nack,  # noqa: F401
                          Ping, Pong, Report, Retry, Start, UdpBye, UdpFileOffer, UdpHello, UdpReady, Wait,
-                         SEQ_ARRAYS, address_text, chunk_count, decode_control, ignore_connreset, is_data,
-                         raise_buffers, seq_bytes)
+                         SEQ_ARRAYS, SEQ_TYPECODE, address_text, chunk_count, decode_control, ignore_connreset, is_data,
+                         raise_buffers, seq_array, seq_bytes)
 from udp.options import (DATAGRAMS_PER_SECOND, DEFAULT_CHUNK_SIZE, DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT,  # noqa: F401
                          DEFAULT_TOTAL_RATE, HELLO_KEEPALIVE, RATE_CONTROLS, add_udp_flags, chunk_value, rate_value,
                          session_ports)
@@ -1058,6 +1058,7 @@ def suggest_rate(received_rate):
 
 
 _FLAGS = struct.Struct("!H")
+SEQ_WINDOW = 4096          # the packed path makes the seqs of this many chunks at once (``_write_seqs``)
 _PACKABLE = hasattr(os, "preadv") and SEQ_ARRAYS
 
 
@@ -1105,6 +1106,11 @@ class ChunkSender:
             self._pview[i * datagram:i * datagram + HEADER_SIZE] = head
         self._slots = [self._pview[i * datagram + HEADER_SIZE:(i + 1) * datagram] for i in range(count)]
         self._pflags = 0
+        # datagrams of a multiple of 4 bytes: the buffer seen as 4-byte words, so that the seqs of a batch go
+        # into their headers (word 2 of each datagram) in one strided assignment from a window of seqs made
+        # SEQ_WINDOW at a time (4.3 -> 0.7 us per batch of 44 against four byte-wise assignments)
+        self._seq_words = self._pview.cast(SEQ_TYPECODE) if datagram % 4 == 0 else None
+        self._seq_from, self._seq_window = 0, None
 
     @property
     def path(self):
@@ -1164,12 +1170,7 @@ class ChunkSender:
             buf[2::datagram] = flag_bytes[:1] * slots
             buf[3::datagram] = flag_bytes[1:] * slots
             self._pflags = flags
-        raw = seq_bytes(first, count)
-        end = count * datagram
-        buf[8:end:datagram] = raw[0::4]
-        buf[9:end:datagram] = raw[1::4]
-        buf[10:end:datagram] = raw[2::4]
-        buf[11:end:datagram] = raw[3::4]
+        self._write_seqs(first, count, datagram)
         offset = first * chunk
         want = min(count * chunk, self.size - offset)
         if want <= (count - 1) * chunk:
@@ -1184,6 +1185,28 @@ class ChunkSender:
         self.transport.send_packed(self._pview[:wire], count)
         self.packed += 1
         return wire
+
+    def _write_seqs(self, first, count, datagram):
+        """The seqs first .. first+count-1 into the headers of the packed buffer's first *count* datagrams."""
+        words = self._seq_words
+        if words is None:
+            raw, buf, end = seq_bytes(first, count), self._pbuf, count * datagram
+            buf[8:end:datagram] = raw[0::4]
+            buf[9:end:datagram] = raw[1::4]
+            buf[10:end:datagram] = raw[2::4]
+            buf[11:end:datagram] = raw[3::4]
+            return
+        window, start = self._seq_window, self._seq_from
+        if first < start:   # behind the window (resends): this batch's own
+            seqs = memoryview(seq_array(first, count))
+        else:
+            if window is None or first + count > start + len(window):   # past it: the next window
+                chunks = (self.size + self.chunk - 1) // self.chunk
+                start = self._seq_from = first
+                window = self._seq_window = memoryview(seq_array(first, max(count, min(SEQ_WINDOW, chunks - first))))
+            seqs = window[first - start:first - start + count]
+        step = datagram // 4
+        words[2:count * step:step] = seqs
 
     def _send_copies(self, seqs, flags):
         chunk, size, source, buffer, view = self.chunk, self.size, self.source, self.buffer, self.view
