@@ -29,8 +29,8 @@ VERSION = 1
 FLAG_RESENT = 0x0001
 HEADER = struct.Struct("!BBHII")
 
-# consecutive seqs as one piece of bytes (the packed send path writes them into its headers, the GRO
-# receive path compares them with the headers it got): an array of 32-bit unsigned ints in network order
+# consecutive seqs as an array of 32-bit unsigned ints in network order (the packed send path writes them
+# into its headers, the GRO receive path compares its headers with those they make)
 SEQ_TYPECODE = next((code for code in "IL" if array.array(code).itemsize == 4), None)
 SEQ_ARRAYS = SEQ_TYPECODE is not None
 

@@ -483,7 +483,7 @@ class Reception:
         EXPECT_WINDOW at a time; one by one only when they differ)."""
         if count <= 0:
             return 0
-        if not self._expect_from <= nxt <= nxt + count <= self._expect_from + len(self._expect) // HEADER_SIZE:
+        if nxt < self._expect_from or nxt + count > self._expect_from + len(self._expect) // HEADER_SIZE:
             self._expect_from = nxt
             self._expect = self._expected_heads(nxt, min(max(EXPECT_WINDOW, count), self.last_seq + 1 - nxt))
         step = HEADER_SIZE

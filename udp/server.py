@@ -790,14 +790,14 @@ class ServerSession:
                           "pacing_headroom": self.headroom, "pacing_burst": burst,
                           "client_rcvbuf": self.client_rcvbuf})
         recovery, pacer, control, sender = self.recovery, self.pacer, self.control, self.sender
-        chunks, chunk, clock = self.chunks, self.chunk, time.perf_counter
+        chunk, clock = self.chunk, time.perf_counter
         try:
             while not self.finished:
                 if test.stopping:
                     rec.fail(N_("interrupted after {:,} bytes").format(self.bytes_new))
                     break
                 now = clock()
-                if not recovery.pending and recovery.next_new >= chunks:   # nothing to send: END, wait
+                if not recovery.has_work():
                     if self._end_and_wait():
                         break
                     continue
