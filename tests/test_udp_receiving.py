@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from transfer.errors import TransferFailed  # noqa: E402
 from transfer.incoming import IncomingFile  # noqa: E402
 from udp.packets import End, ErrorMessage, Nack, decode_control, pack_data  # noqa: E402
-from udp.receiving import FEEDBACK_EVERY, SCATTER_MIN, ChunkRanges, ChunkStore, Reception  # noqa: E402
+from udp.receiving import FEEDBACK_EVERY, RECEIVE_WAIT, SCATTER_MIN, ChunkRanges, ChunkStore, Reception  # noqa: E402
 from udp.transport import DatagramReceiver  # noqa: E402
 
 SESSION = ("127.0.0.1", 40000)
@@ -397,6 +397,31 @@ class Feedback(Harness):
         for nacks_before, timeout in waits:
             if nacks_before < 2:
                 self.assertLessEqual(timeout, gap)       # while it was owed, no wait was longer than the gap
+
+    def test_a_wait_for_the_gap_does_not_write_the_run_early(self):
+        # a receive that waited only for the feedback gap says nothing about a quiet socket: the run
+        # (100 slots here) is not written early, as it is after a real quiet wait (RECEIVE_WAIT)
+        datagrams = self.chunks_of(self.DATA, 100)
+        waits = []
+
+        class Waiting(ScriptedReceiver):
+            def recv_batch(self, into, timeout):
+                if self.batches and self.batches[0] is None:
+                    self.batches.pop(0)
+                    waits.append(timeout)
+                    time.sleep(min(timeout, 0.05))
+                    return [], None
+                return ScriptedReceiver.recv_batch(self, into, timeout)
+        batches = [datagrams[:32], datagrams[32:64], None, datagrams[64:]]
+        with mock.patch.object(IncomingFile, "write_at", autospec=True, side_effect=IncomingFile.write_at) as write_at:
+            reception, _ = self.receive(self.DATA, 100, batches, idle=0.5, feedback_gap=0.015, receiver=Waiting,
+                                        slots=100)
+        self.assertEqual(reception.ranges.missing_count, 0)
+        first_offset, first_piece = write_at.call_args_list[0][0][1:3]
+        if waits[0] < RECEIVE_WAIT:   # the NACK was owed (always, unless the machine stalled 15 ms between two batches)
+            self.assertEqual((first_offset, len(first_piece)), (0, 100 * 100))
+        else:
+            self.assertEqual((first_offset, len(first_piece)), (0, 64 * 100))
 
 class InPlace(Harness):
     """Big datagrams on a real socket: the plain receiver puts each chunk's data straight into the run."""
