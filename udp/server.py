@@ -789,44 +789,38 @@ class ServerSession:
         rec.extra.update({"rate_control": self.control.NAME, "io_path": "send=" + self.sender.path,
                           "pacing_headroom": self.headroom, "pacing_burst": burst,
                           "client_rcvbuf": self.client_rcvbuf})
-        recovery, pacer, control, sender = self.recovery, self.pacer, self.control, self.sender
-        chunk, clock = self.chunk, time.perf_counter
         try:
             while not self.finished:
                 if test.stopping:
                     rec.fail(N_("interrupted after {:,} bytes").format(self.bytes_new))
                     break
-                now = clock()
-                if not recovery.has_work():
+                now = time.perf_counter()
+                if not self.recovery.has_work():
                     if self._end_and_wait():
                         break
                     continue
-                heard = self.heard
-                if now - heard >= SILENCE_BACKOFF:
-                    if now - heard >= ACK_SILENCE_LIMIT:
-                        rec.fail(N_("the client stopped acknowledging: nothing heard for {:g} s while sending, "
-                                    "stopped after {:,} bytes").format(ACK_SILENCE_LIMIT, self.bytes_new))
-                        test.log.add_event("silent_client", self.peer_text, rec.reason)
-                        break
-                    if now - self.silence_cut >= SILENCE_BACKOFF:
-                        self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
-                        pacer.set_rate(control.on_silence(now))
-                max_batch = sender.max_batch
+                if now - self.heard >= ACK_SILENCE_LIMIT:
+                    rec.fail(N_("the client stopped acknowledging: nothing heard for {:g} s while sending, stopped "
+                             "after {:,} bytes").format(ACK_SILENCE_LIMIT, self.bytes_new))
+                    test.log.add_event("silent_client", self.peer_text, rec.reason)
+                    break
+                if now - self.heard >= SILENCE_BACKOFF and now - self.silence_cut >= SILENCE_BACKOFF:
+                    self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
+                    self.pacer.set_rate(self.control.on_silence(now))
                 # big datagrams: a wait gathers as many as the bucket holds at the current rate
-                wake_least = min(pacer.burst_datagrams, max_batch) if big else 1
-                wake_count = max(wake_least, pacer.batch_for(WAKE_EVERY, max_batch))
-                at = pacer.next_send_time(now, wake_count)
-                if control.window is not None:   # the controller's send window (delivery)
-                    window = max(1, min(UNACKED_LIMIT, control.window) // chunk)
-                sample = self.sample
-                if recovery.pending:
+                wake_least = min(self.pacer.burst_datagrams, self.sender.max_batch) if big else 1
+                wake_count = max(wake_least, self.pacer.batch_for(WAKE_EVERY, self.sender.max_batch))
+                at = self.pacer.next_send_time(now, wake_count)
+                if self.control.window is not None:   # the controller's send window (delivery)
+                    window = max(1, min(UNACKED_LIMIT, self.control.window) // self.chunk)
+                if self.recovery.pending:
                     room = None         # resends answer the client's own NACK
-                elif sample is None:
-                    room = window - recovery.next_new    # nothing acknowledged yet
-                elif sample.highest is None:
+                elif self.sample is None:
+                    room = window - self.recovery.next_new    # nothing acknowledged yet
+                elif self.sample.highest is None:
                     room = None
                 else:
-                    room = window + 1 - (recovery.next_new - sample.highest)
+                    room = window + 1 - (self.recovery.next_new - self.sample.highest)
                 blocked = room is not None and room <= 0
                 if not blocked:
                     blocked_since = None
@@ -841,7 +835,7 @@ class ServerSession:
                     at = max(at, now + BLOCKED_WAIT)   # too far ahead of what the client acknowledged
                 if at > now:
                     self._wait_feedback(at - now)      # the pacer's wait serves the feedback
-                    last_poll, polled_at = clock(), self.datagrams
+                    last_poll, polled_at = time.perf_counter(), self.datagrams
                 else:
                     self._send_batch(now, probe)
                     probe = None
@@ -859,11 +853,10 @@ class ServerSession:
         *most* datagrams if given.  The window is checked before each batch, not cut inside one: a batch
         may end past it (clipping the batches at the window's edge cost 10% with 10 clients on loopback,
         docs/UDP-LINKS.md)."""
-        sender, pacer = self.sender, self.pacer
-        max_batch = sender.max_batch
-        allowed = pacer.allowance(now)
-        count = max_batch if allowed == float("inf") else int(allowed // (self.chunk + HEADER_SIZE))
-        count = max(1, min(count, max_batch, most or max_batch))
+        datagram = self.chunk + HEADER_SIZE
+        allowed = self.pacer.allowance(now)
+        count = self.sender.max_batch if allowed == float("inf") else int(allowed // datagram)
+        count = max(1, min(count, self.sender.max_batch, most or self.sender.max_batch))
         seqs, resent = self.recovery.take(count, now)
         if not seqs:
             return
@@ -873,16 +866,15 @@ class ServerSession:
         if not resent:
             self.batch_seqs.append(seqs[0])
             self.batch_times.append(now)
-        sent = len(seqs)
-        wire = sender.send(seqs, FLAG_RESENT if resent else 0)
+        wire = self.sender.send(seqs, FLAG_RESENT if resent else 0)
         self.last_sent = time.perf_counter()
-        payload = wire - HEADER_SIZE * sent
-        self.datagrams += sent
+        payload = wire - HEADER_SIZE * len(seqs)
+        self.datagrams += len(seqs)
         self.bytes_total += payload
         if not resent:
             self.bytes_new += payload
-        pacer.on_sent(wire, now)
-        self.control.on_sent(wire, sent, now)
+        self.pacer.on_sent(wire, now)
+        self.control.on_sent(wire, len(seqs), now)
 
     def _progress_update(self):
         rec = self.record
