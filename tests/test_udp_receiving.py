@@ -460,6 +460,27 @@ class InPlace(Harness):
         self.assertEqual(Path(incoming.final_path).read_bytes(), data)
 
 
+class BufferReuse(unittest.TestCase):
+
+    def test_the_buffer_freed_last_is_taken_first(self):
+        # writes that finish at once free each run's buffer before the next is needed: the store keeps
+        # using that one (still in the CPU's cache) instead of cycling through all of its buffers
+        written = []
+
+        class Sink:
+            def write_at(self, offset, piece, on_done=None):
+                written.append((offset, bytes(piece), piece.obj))
+                on_done(piece)
+
+        store = ChunkStore(Sink(), 4, 2, 4, 5.0)
+        for seq in range(12):
+            store.put(seq, bytes([seq]) * 4)
+        store.close()
+        self.assertEqual([(offset, data) for offset, data, _ in written],
+                         [(8 * i, bytes([2 * i]) * 4 + bytes([2 * i + 1]) * 4) for i in range(6)])
+        self.assertEqual(len({id(buffer) for _, _, buffer in written}), 1)
+
+
 class BoundedMemory(Harness):
 
     def test_a_file_of_one_byte_chunks_costs_no_memory_per_chunk(self):
