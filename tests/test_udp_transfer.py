@@ -26,7 +26,7 @@ from transfer.config import ClientConfig, ServerConfig  # noqa: E402
 from transfer.hashing import sha256_file  # noqa: E402
 from transfer.status import StatusBoard  # noqa: E402
 from udp import server as udp_server  # noqa: E402
-from udp.client import udp_run_client  # noqa: E402
+from udp.client import receive_threads, udp_run_client  # noqa: E402
 from udp.packets import Ping, Pong, decode_control  # noqa: E402
 from udp.ping import run_ping  # noqa: E402
 from udp.server import UDPFileServer  # noqa: E402
@@ -212,6 +212,15 @@ class PortablePaths(UDPHarness, unittest.TestCase):
             self.assertGreaterEqual(rec.extra["ignored_datagrams"], UDPRelay.GARBAGE)
             self.assertEqual(rec.extra["io_path"], "recv=plain")
             self.assertEqual(rec.extra["receive_threads"], 1)
+
+
+class ReceiveThreads(unittest.TestCase):
+
+    def test_two_threads_per_client_unless_asked(self):
+        # receiving + writing/hashing (one client too: a third thread for the hash alone measured slower)
+        self.assertEqual(receive_threads(ClientConfig()), (True, False))
+        for threads, expected in ((1, (False, False)), (2, (True, False)), (3, (True, True))):
+            self.assertEqual(receive_threads(ClientConfig(extra={"udp_threads": threads})), expected)
 
 
 class BadInput(UDPHarness, unittest.TestCase):

@@ -134,7 +134,7 @@ class UDPClientSession:
             self.handshake_done.set()
             self._wait_for_go()
             final = received_path(self.config, rec.client_id, self.offer)
-            worker, hasher = receive_threads(self.config, self.clients)
+            worker, hasher = receive_threads(self.config)
             incoming = IncomingFile(final, self.offer.size, self.offer.sha256, threaded=hasher)
             # buffers are allocated before READY: at 700 MB/s the socket buffer fills in about 10 ms
             self._store = make_store(incoming, self.offer, worker, self.config.timeout, self.clients)
@@ -481,18 +481,20 @@ class UDPClientSession:
                               tries=tries, first_interval=REPORT_INTERVAL) or N_("no BYE")
 
 
-def receive_threads(config, clients):
+def receive_threads(config):
     """(writer thread?, hasher thread?) for each client's file.
 
-    Several clients (2 threads each): the receiving thread hands full 1 MiB
-    runs to one writer thread that writes and hashes them, so the socket is
-    read again at once (UDP has no flow control: a receiver that stops
-    reading loses datagrams).  One client (3 threads): the hashing also gets
-    its own thread, so it overlaps the writes on the idle second core.
-    Measured on loopback (100 MiB, reliable, 3 interleaved rounds): one
+    Two threads per client: the receiving thread hands full 1 MiB runs to
+    one writer thread that writes and hashes them, so the socket is read
+    again at once (UDP has no flow control: a receiver that stops reading
+    loses datagrams).  One client used to get a third thread, for hashing
+    alone; two did better once the receive itself got cheap (GRO, in-place
+    receives; interleaved A/B series, medians: through the netlab's unshaped
+    link, 0.49x against 0.46x TCP and, an earlier day, 0.48x against 0.46x;
+    on loopback, 250 MiB, 1.13 against 1.03 of scripts/refudp.py).  One
     thread doing everything was the slowest for 1 client and no faster for
     10.  ``config.extra["udp_threads"]`` (1, 2 or 3) chooses."""
-    threads = config.extra.get("udp_threads") or (3 if clients == 1 else 2)
+    threads = config.extra.get("udp_threads") or 2
     return threads >= 2, threads >= 3
 
 
