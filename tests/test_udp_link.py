@@ -77,31 +77,6 @@ class PacerTests(unittest.TestCase):
         self.assertEqual(Pacer(150e6, big, now=0.0).burst_datagrams, int(150e6 * 0.002 / big))   # no big_burst
         self.assertEqual(Pacer(150e6, big, now=0.0, headroom=1.5, big_burst=8).burst_datagrams, 8)
 
-    def test_a_deeper_bucket_is_capped_by_what_the_receiver_holds(self):
-        # udp/server.py pacing_depth: 2 ms per session of the test (up to 20 ms), so a wake-up made late by
-        # the other sessions does not lose what it should have gathered; beyond 2 ms, no more than the cap
-        from udp.pacing import BURST_SECONDS
-        rate = 12e6
-        self.assertEqual(Pacer(rate, 1472, now=0.0).burst, rate * BURST_SECONDS)
-        deep = Pacer(rate, 1472, now=0.0, burst_seconds=0.02)
-        self.assertEqual(deep.burst, rate * 0.02)
-        deep.on_sent(1472, 0.0)
-        self.assertAlmostEqual(deep.allowance(0.5), rate * 0.02)      # a late wake-up keeps 20 ms of sending
-        self.assertEqual(Pacer(rate, 1472, now=0.0, burst_seconds=0.02, burst_cap=100000).burst, 100000)
-        # a cap below the usual 2 ms never makes the bucket shallower than it was
-        self.assertEqual(Pacer(rate, 1472, now=0.0, burst_seconds=0.02, burst_cap=1000).burst, rate * BURST_SECONDS)
-        capped = Pacer(rate, 1472, now=0.0, burst_seconds=0.02, burst_cap=100000)
-        capped.set_rate(2 * rate)                                      # the cap holds at every rate
-        self.assertEqual(capped.burst, 100000)
-
-    def test_the_depth_follows_the_sessions_of_a_test(self):
-        from udp.pacing import BURST_SECONDS
-        from udp.server import BIG_BURST_SHARE, BURST_BYTES_MAX, BURST_SESSIONS_MAX, pacing_depth
-        self.assertEqual(pacing_depth(1, None), (BURST_SECONDS, BURST_BYTES_MAX))     # one client: 2 ms, as before
-        self.assertEqual(pacing_depth(5, 8 * 1024 * 1024), (5 * BURST_SECONDS, BURST_BYTES_MAX))
-        self.assertEqual(pacing_depth(25, 212992)[0], BURST_SESSIONS_MAX * BURST_SECONDS)
-        self.assertEqual(pacing_depth(25, 212992)[1], 212992 // BIG_BURST_SHARE)
-
     def test_headroom_paces_above_every_rate_given(self):
         pacer = Pacer(1000000, 1000, now=0.0, headroom=1.5)
         pacer.on_sent(1000, 0.0)

@@ -136,8 +136,6 @@ class RawAndReliable(UDPHarness, unittest.TestCase):
             self.assertEqual(peer["client_report"]["sha256"], self.sha256)
             self.assertTrue(peer["client_report"]["ok"])
             self.assertGreaterEqual(peer["datagrams_sent"], conn["datagrams_expected"])
-            # the pacer's bucket: raw, 2 ms per session of the test; reliable (paced 1.5 x above its rate), 2 ms
-            self.assertEqual(peer["pacing_depth_ms"], 2.0 * clients if mode == "raw" else 2.0)
             if mode == "reliable":
                 self.assertIn("delivery_ms", peer)
         self.assertEqual(len(ports), clients, "each client has its own server port")

@@ -38,16 +38,12 @@ class Pacer:
     still spreads its datagrams.  ``burst_datagrams`` says how many the bucket
     holds.  *headroom*: the bucket fills at this multiple of every rate it is
     given (a reliable session inside its send window paces above its
-    controller's rate; udp/server.py PACING_HEADROOM).  *burst_seconds*
-    (udp/server.py ``pacing_depth``: more where many sessions share the CPU)
-    may make the bucket deeper than BURST_SECONDS, but not past *burst_cap*
-    bytes (what the receiver can hold; None: no cap)."""
+    controller's rate; udp/server.py PACING_HEADROOM)."""
 
     def __init__(self, rate, datagram_size, now=0.0, burst_seconds=BURST_SECONDS, min_burst=MIN_BURST,
-                 headroom=1.0, big_burst=0, burst_cap=None):
+                 headroom=1.0, big_burst=0):
         self.datagram_size = max(1, int(datagram_size))
         self.burst_seconds = burst_seconds
-        self.burst_cap = burst_cap
         self.min_burst = min_burst
         self.big_burst = big_burst
         self.headroom = float(headroom)
@@ -63,10 +59,7 @@ class Pacer:
         self.rate = float(rate or 0) * self.headroom
         big = min(self.big_burst, int(self.rate * BIG_BURST_SECONDS / self.datagram_size))
         self.burst = max(self.min_burst, big) * self.datagram_size
-        timed = self.rate * self.burst_seconds
-        if self.burst_cap is not None and timed > self.rate * BURST_SECONDS:
-            timed = max(self.rate * BURST_SECONDS, min(timed, self.burst_cap))
-        self.burst = max(self.burst, timed)
+        self.burst = max(self.burst, self.rate * self.burst_seconds)
         self.burst_datagrams = int(self.burst // self.datagram_size)
 
     def _fill(self, now):

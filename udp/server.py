@@ -52,7 +52,7 @@ from udp.packets import (DATA_TYPE, FLAG_RESENT, HEADER, HEADER_SIZE, MAX_DATAGR
 from udp.options import (DATAGRAMS_PER_SECOND, DEFAULT_CHUNK_SIZE, DEFAULT_IDLE_TIMEOUT, DEFAULT_PORT,  # noqa: F401
                          DEFAULT_TOTAL_RATE, HELLO_KEEPALIVE, RATE_CONTROLS, add_udp_flags, chunk_value, rate_value,
                          session_ports)
-from udp.pacing import BURST_SECONDS, MIN_BURST, Pacer
+from udp.pacing import MIN_BURST, Pacer
 from udp.ratecontrol import FeedbackSample, make_controller
 from udp.recovery import Recovery
 from udp.transport import DatagramSender
@@ -94,14 +94,6 @@ PACING_HEADROOM = 1.5               # reliable sessions with a send window pace 
 #                                     (10 clients x 100 MiB on loopback, 4 rounds: 550-641 -> 611-664 MB/s; 10 at
 #                                     1 Gbit/s 117-119 -> 120-121; docs/UDP-LINKS.md). Raw mode, which cannot resend,
 #                                     paces at the rate
-BURST_SESSIONS_MAX = 10             # a raw session's pacer bucket holds BURST_SECONDS per session of the test, up to
-#                                     this many: with many sessions a thread's wake-up is often late (the others hold
-#                                     the CPU and the GIL), and a bucket of 2 ms lost what the wait should have
-#                                     gathered: 10 raw clients at 1 Gbit/s sent 0.63-0.91 of their pacing rates, whose
-#                                     estimates then sank (46-112 MB/s, TCP 118; now 118-120, the server's CPU 8.2-12.0
-#                                     -> 6.2-7.8 s; docs/UDP-LINKS.md)
-BURST_BYTES_MAX = 64 * 1024         # ... and beyond 2 ms at most this many bytes (one GSO batch), so that ten sessions'
-#                                     bursts stay inside a shaper's queue while start-up overshoots
 STATUS_EVERY = 0.25
 FORCE_COPY = False                  # tests set it to run the portable send path (no sendmsg) on Linux
 EVENTS_LOGGED = 20                  # ignored datagrams logged one by one per test; then only counted
@@ -134,16 +126,6 @@ def pacing_burst(datagram, client_rcvbuf):
         return MIN_BURST
     room = (client_rcvbuf or 0) // BIG_BURST_SHARE // max(1, datagram)
     return max(MIN_BURST, min(BIG_BURST_MAX, room))
-
-
-def pacing_depth(clients, client_rcvbuf):
-    """(seconds, bytes): how much a session's pacer bucket holds: BURST_SECONDS (udp.pacing) per session of
-    the test (*clients*), at most BURST_SESSIONS_MAX of them, and beyond BURST_SECONDS no more than
-    BURST_BYTES_MAX, nor a quarter (BIG_BURST_SHARE) of the client's receive buffer (*client_rcvbuf*
-    bytes, from its READY; None: not said)."""
-    seconds = BURST_SECONDS * max(1, min(BURST_SESSIONS_MAX, clients))
-    cap = BURST_BYTES_MAX if not client_rcvbuf else min(BURST_BYTES_MAX, client_rcvbuf // BIG_BURST_SHARE)
-    return seconds, cap
 
 
 def session_rate(config, clients, datagram):
@@ -786,11 +768,7 @@ class ServerSession:
         now = time.perf_counter()
         self.headroom = pacing_headroom(resend, self.control)
         burst = pacing_burst(datagram, self.client_rcvbuf)
-        # raw sessions only: a reliable one paces 1.5 x above its rate (PACING_HEADROOM), and a deeper bucket
-        # let it really send that much: 10 clients at 100 Mbit/s resent 3.4% (0.015% with 2 ms)
-        depth, cap = pacing_depth(self.test.clients if self.headroom == 1.0 else 1, self.client_rcvbuf)
-        self.pacer = Pacer(self.control.pacing_rate, datagram, now, headroom=self.headroom, big_burst=burst,
-                           burst_seconds=depth, burst_cap=cap)
+        self.pacer = Pacer(self.control.pacing_rate, datagram, now, headroom=self.headroom, big_burst=burst)
         self.heard = self.silence_cut = now      # the last message from the client / the last back-off for silence
         self.sample = None                       # the client's latest feedback (FeedbackSample)
         self.finished = False                    # REPORT or ERROR taken, or the session gave up
@@ -810,7 +788,6 @@ class ServerSession:
         probe = None                             # 1: the next send is one datagram past the full window
         rec.extra.update({"rate_control": self.control.NAME, "io_path": "send=" + self.sender.path,
                           "pacing_headroom": self.headroom, "pacing_burst": burst,
-                          "pacing_depth_ms": round(depth * 1000, 3),
                           "client_rcvbuf": self.client_rcvbuf})
         try:
             while not self.finished:
