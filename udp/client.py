@@ -490,8 +490,9 @@ def receive_threads(config):
     loses datagrams).  One client used to get a third thread, for hashing
     alone; two did better once the receive itself got cheap (GRO, in-place
     receives; interleaved A/B series, medians: through the netlab's unshaped
-    link, 0.49x against 0.46x TCP and, an earlier day, 0.48x against 0.46x;
-    on loopback, 250 MiB, 1.13 against 1.03 of scripts/refudp.py).  One
+    link 0.49x against 0.46x TCP, and earlier the same day 0.48x against
+    0.46x; a third series, with the LIFO buffer pool too, 0.49x against
+    0.49x; on loopback, 250 MiB, 1.13 against 1.03 of scripts/refudp.py).  One
     thread doing everything was the slowest for 1 client and no faster for
     10.  ``config.extra["udp_threads"]`` (1, 2 or 3) chooses."""
     threads = config.extra.get("udp_threads") or 2
