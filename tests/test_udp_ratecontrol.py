@@ -46,6 +46,7 @@ class Bottleneck:
         self.owd_min = None
         self.max_queue = 0
         self.trace = []                       # (time, pacing rate, bytes delivered in the step)
+        self.sender_share = 1.0               # the part of the pacing rate the sender manages (a busy CPU: less)
 
     def _window_allows(self):
         window = self.control.window
@@ -65,7 +66,7 @@ class Bottleneck:
         now, control = self.now, self.control
         # the sender
         rate = control.pacing_rate
-        self.tokens = min(self.tokens + rate * self.step, max(4 * DATAGRAM, rate * 0.002))
+        self.tokens = min(self.tokens + rate * self.sender_share * self.step, max(4 * DATAGRAM, rate * 0.002))
         batch = 0
         while self.tokens >= DATAGRAM and self._window_allows():
             self.tokens -= DATAGRAM
@@ -203,6 +204,27 @@ class RawRecovers(unittest.TestCase):
         self.assertGreater(path.goodput(since), 0.8 * 125e6)
         late = [rate for t, rate, _ in path.trace if t > since + 0.4]
         self.assertGreater(min(late), 0.8 * 125e6)
+
+
+class BusySender(unittest.TestCase):
+    def test_a_sender_that_cannot_keep_up_keeps_its_estimate(self):
+        # ten sessions' threads on two cores: a session manages only part of its pacing rate (its waits wake
+        # late); all of that arrives, which says nothing about the path (BBR's app-limited samples)
+        control = make_controller("delivery", 5e6, DATAGRAM, windowed=True, share=10)
+        path = Bottleneck(control, MBIT100, TBF_QUEUE_100).run(2.0)
+        found = control.bw
+        self.assertGreater(found, 0.8 * MBIT100)
+        path.sender_share = 0.7
+        path.run(5.0)
+        self.assertGreater(control.bw, 0.9 * found)
+        self.assertGreater(control.pacing_rate, 0.8 * found)
+        self.assertGreater(control.app_limited_samples, 0)
+        # once the sender keeps up again, the path's rate is there at once, and nothing is dropped
+        path.sender_share = 1.0
+        since = path.now
+        path.run(1.0)
+        self.assertGreater(path.goodput(since), 0.85 * MBIT100)
+        self.assertEqual(path.dropped, 0)
 
 
 class ReliableStillProbes(unittest.TestCase):

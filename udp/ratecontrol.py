@@ -238,6 +238,12 @@ class DeliveryRateControl(RateControl):
         self.span_samples = collections.deque() # (now, rate): decreasing full-span rates (sliding maximum)
         self.window = self.send_window() if self.windowed else None
         self.window_max = self.window
+        self.paced_bytes = 0.0                  # what the pacing rate allowed so far (bytes; see _account)
+        self.accounted_at = None
+        self.send_history = collections.deque() # (now, bytes_sent, paced_bytes) at recent feedback
+        self.app_limited = False                # the latest feedback came while we sent below the pacing rate
+        self.app_limited_samples = 0
+        self.window_full_now = False
 
     def send_window(self):
         """The windowed variant: the bytes that may be in flight beyond what the client reported receiving
@@ -273,12 +279,45 @@ class DeliveryRateControl(RateControl):
             if t > base[0]:
                 # a full-span sample: what the window may trust (the first, shorter ones are inflated by
                 # a shaper's burst or a queue emptying at line rate)
-                self.span_rate = self._slide(self.span_samples, (b - base[1]) / (t - base[0]), now)
+                self._span_sample((b - base[1]) / (t - base[0]), now)
         elif sample.elapsed_us is not None and t >= self.FIRST_SPAN and len(history) <= 3:
             base = (0.0, 0.0)   # the first samples: since the first datagram
         if base is None or t <= base[0]:
             return None
         return (b - base[1]) / (t - base[0])
+
+    def _span_sample(self, rate, now):
+        if self.app_limited and self.span_rate is not None and rate < self.span_rate:
+            return   # app-limited (_check_app_limited): it says nothing about the path
+        self.span_rate = self._slide(self.span_samples, rate, now)
+
+    def _account(self, now):
+        """Add what the pacing rate allowed since the last call to ``paced_bytes``."""
+        if self.accounted_at is not None and now > self.accounted_at:
+            self.paced_bytes += self.pacing_rate * (now - self.accounted_at)
+        if self.accounted_at is None or now > self.accounted_at:
+            self.accounted_at = now
+
+    def _check_app_limited(self, now):
+        """BBR's app-limited rule: over the last SAMPLE_SPAN (our clock), did we send less than KEEP_UP of
+        what the pacing rate allowed, with the send window not full?  Then this feedback's delivery samples
+        measure the sender (a thread late to wake on a busy CPU, little left to send), not the path, and
+        may raise the estimate but never lower it (``app_limited``): otherwise a session that cannot keep up with its own
+        pacing sees what it managed to send arrive, lowers its rate to that, then manages less again
+        (10 raw sessions at 1 Gbit/s: one session's estimate sank from 4.5 to 2.2 MB/s in 10 s,
+        docs/UDP-LINKS.md)."""
+        sends = self.send_history
+        sends.append((now, self.bytes_sent, self.paced_bytes))
+        while len(sends) > 2 and now - sends[1][0] >= self.SAMPLE_SPAN:
+            sends.popleft()
+        then, sent_then, paced_then = sends[0]
+        paced = self.paced_bytes - paced_then
+        limited = (now - then >= self.SAMPLE_SPAN and paced > 0 and not self.window_full_now
+                   and self.bytes_sent - sent_then < self.KEEP_UP * paced)
+        self.app_limited = limited
+        if limited:
+            self.app_limited_samples += 1
+        return limited
 
     def _slide(self, samples, rate, now):
         """Add *rate* to the sliding maximum *samples* (BW_WINDOW seconds); returns the maximum."""
@@ -300,6 +339,7 @@ class DeliveryRateControl(RateControl):
 
     # -- the interface ------------------------------------------------------------------------
     def on_sent(self, nbytes, datagrams, now):
+        self._account(now)
         super().on_sent(nbytes, datagrams, now)
         if self.round_start is None:
             self._new_round(now)
@@ -307,19 +347,25 @@ class DeliveryRateControl(RateControl):
 
     def on_feedback(self, sample, now):
         self.feedbacks += 1
+        self._account(now)
+        self.window_full_now = bool(self.windowed and self.window and sample.highest is not None and (
+            self.datagrams_sent - 1 - sample.highest) * self.datagram_size >= self.WINDOW_FULL * self.window)
+        if self.window_full_now:
+            self.round_window_full = True
+        self._check_app_limited(now)
         delivered = sample.delivery_rate()
         if delivered is not None:
             self.last_delivery = delivered
         rate = self._sample(sample, now)
         if rate is not None:
-            self._add_sample(rate, now)
+            if self.app_limited and self.bw is not None and rate < self.bw:
+                self.last_sample = rate   # the latest measurement, not the path's rate (_check_app_limited)
+            else:
+                self._add_sample(rate, now)
         self.round_lost += sample.lost
         if sample.queue_delay is not None:
             self.round_queue = sample.queue_delay if self.round_queue is None else \
                 min(self.round_queue, sample.queue_delay)
-        if (self.windowed and self.window and sample.highest is not None
-                and (self.datagrams_sent - 1 - sample.highest) * self.datagram_size >= self.WINDOW_FULL * self.window):
-            self.round_window_full = True
         if sample.received > self.prev_received:
             self.round_received += sample.received - self.prev_received
             self.prev_received = sample.received
@@ -448,6 +494,7 @@ class DeliveryRateControl(RateControl):
         self.highest = max(self.highest, self.pacing_rate)
 
     def on_silence(self, now):
+        self._account(now)
         self.silences += 1
         self.mode = "probe" if self.mode == "startup" else self.mode
         self.samples.clear()
@@ -462,7 +509,8 @@ class DeliveryRateControl(RateControl):
                      "rate_estimate": round(self.bw) if self.bw is not None else None,
                      "rate_startup_rounds": self.startup_rounds, "rate_loss_rounds": self.loss_rounds,
                      "rate_queue_rounds": self.queue_rounds, "rate_overshoots": self.overshoots,
-                     "rate_startup_restarts": self.restarts})
+                     "rate_startup_restarts": self.restarts,
+                     "rate_app_limited_samples": self.app_limited_samples})
         if self.windowed:
             data["rate_window_max"] = self.window_max
             data["rate_window_rounds"] = self.window_rounds
