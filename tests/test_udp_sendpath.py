@@ -228,6 +228,24 @@ class SendPathLogs(UDPHarness, unittest.TestCase):
                 self.assertLess(bound, 16 * 1024 * 1024 // 2)
                 self.assertGreater(rec["datagrams_sent"], 0)
 
+    def test_small_datagrams_stop_at_the_windows_edge(self):
+        # 1,472-byte datagrams (a 1,500-byte MTU): a batch stops at the send window's edge, so the sessions
+        # of a test keep no more than their windows in flight (a shaper's queue holds about that much)
+        self.make_lab(size=4 * 1024 * 1024)
+        with mock.patch.object(udp_server, "ACK_SILENCE_LIMIT", 1.0):
+            server = self.start_server(1, chunk_size=1472)
+            relay = UDPRelay(("127.0.0.1", server.port), drop_verbs={"NACK": None}, seed=8)
+            self.addCleanup(relay.close)
+            self.run_clients(relay.port, 1, idle_timeout=1.0)
+            self.wait_server()
+        rec = self.server_records()[0]
+        self.assertEqual(rec["chunk_size"], 1472)
+        payload = rec["chunk_size"] - udp_server.HEADER_SIZE
+        window = rec["rate_window_max"] // payload        # datagrams (the session counts the window so)
+        probes = int(1.0 / udp_server.WINDOW_PROBE) + 1
+        self.assertGreater(rec["datagrams_sent"], 0)
+        self.assertLessEqual(rec["datagrams_sent"], window + 1 + probes)
+
 
 class ServerInterrupt(UDPHarness, unittest.TestCase):
     """issue 11: after a server Ctrl-C the summary shows what was sent, and its bytes agree with the reason."""
