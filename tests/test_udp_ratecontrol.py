@@ -273,9 +273,9 @@ class SessionsUseTheWindow(unittest.TestCase):
 
     def test_bursts_of_big_datagrams_follow_the_clients_receive_buffer(self):
         from udp.pacing import MIN_BURST
-        from udp.server import BIG_BURST_MAX, ChunkSender, pacing_burst
+        from udp.server import BIG_BURST_MAX, SMALL_BURST, ChunkSender, pacing_burst
         big = 64012
-        self.assertEqual(pacing_burst(1472, 8 * 1024 * 1024), MIN_BURST)        # small datagrams: as before
+        self.assertEqual(pacing_burst(1472, 8 * 1024 * 1024), SMALL_BURST)      # small datagrams: one GSO send
         self.assertEqual(pacing_burst(big, None), MIN_BURST)                   # a READY that does not say
         self.assertEqual(pacing_burst(big, 2 * 212992), MIN_BURST)             # a stock buffer (read back doubled)
         self.assertEqual(pacing_burst(big, 2 * 1024 * 1024), 8)                # a quarter of 2 MiB: 8 datagrams
