@@ -77,6 +77,33 @@ class PacerTests(unittest.TestCase):
         self.assertEqual(Pacer(150e6, big, now=0.0).burst_datagrams, int(150e6 * 0.002 / big))   # no big_burst
         self.assertEqual(Pacer(150e6, big, now=0.0, headroom=1.5, big_burst=8).burst_datagrams, 8)
 
+    def test_a_wait_that_wakes_late_keeps_what_it_was_late_for(self):
+        # ten sessions' threads on two cores wake late; the bucket (2 ms, here 4 datagrams) alone would
+        # throw away what the lateness was worth
+        from udp.pacing import LATE_BYTES, LATE_SECONDS
+        def drained():
+            pacer = Pacer(1e6, 1000, now=0.0)          # 1 MB/s, 1,000-byte datagrams: the bucket holds 4
+            pacer.on_sent(pacer.allowance(0.0), 0.0)
+            return pacer
+        pacer = drained()
+        at = pacer.next_send_time(0.0, 4)
+        self.assertAlmostEqual(at, 0.004)
+        pacer.waiting_until(at)
+        self.assertAlmostEqual(pacer.allowance(0.010), 4000 + 6000)    # 6 ms late: 6 datagrams more
+        self.assertAlmostEqual(pacer.late_credit, 6000)
+        self.assertAlmostEqual(pacer.allowance(0.020), 4000)           # the credit is spent once: the bucket again
+        # a wait that was not for the pacer (the send window was full) gets the bucket only
+        pacer = drained()
+        self.assertAlmostEqual(pacer.allowance(0.010), 4000)
+        # at most LATE_SECONDS of the rate (and LATE_BYTES), however late
+        pacer = drained()
+        pacer.waiting_until(pacer.next_send_time(0.0, 4))
+        self.assertAlmostEqual(pacer.allowance(5.0), 4000 + min(LATE_SECONDS * 1e6, LATE_BYTES))
+        fast = Pacer(100e6, 1000, now=0.0)
+        fast.on_sent(fast.allowance(0.0), 0.0)
+        fast.waiting_until(fast.next_send_time(0.0, 4))
+        self.assertAlmostEqual(fast.allowance(5.0), fast.burst + LATE_BYTES)
+
     def test_headroom_paces_above_every_rate_given(self):
         pacer = Pacer(1000000, 1000, now=0.0, headroom=1.5)
         pacer.on_sent(1000, 0.0)

@@ -837,6 +837,8 @@ class ServerSession:
                     blocked, blocked_since, probe = False, now, 1
                 if blocked:
                     at = max(at, now + BLOCKED_WAIT)   # too far ahead of what the client acknowledged
+                elif at > now:
+                    self.pacer.waiting_until(at)       # a wait for the pacer (a late wake-up keeps its due)
                 if at > now:
                     self._wait_feedback(at - now)      # the pacer's wait serves the feedback
                     last_poll, polled_at = time.perf_counter(), self.datagrams
@@ -996,6 +998,7 @@ class ServerSession:
             "rate_sent_bytes_per_s": round(rate_sent) if rate_sent else None,
             "rate_received_bytes_per_s": round(received_rate) if received_rate else None,
             "suggested_rate_bytes_per_s": None, "feedback_received": self.control.feedbacks,
+            "pacing_late_bytes": round(self.pacer.late_credit),
             "io_path": "send=" + self.sender.path, "send_errors": self.sender.refused})
         extra.update(self.control.log_data())
         if extra.get("client_report") is not None:
