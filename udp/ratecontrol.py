@@ -22,7 +22,10 @@ Controllers, by name (``make_controller``):
   Loss is a secondary signal: a round with more than LOSS_THRESHOLD of its
   datagrams lost forgets the older, higher samples (the estimate drops to
   that round's delivery rate, by at most 30%) and drains.  The floor (FLOOR) is
-  far below any real link.
+  far below any real link.  A sample taken while the session sent less
+  than KEEP_UP of what its pacing rate allowed (app-limited, in BBR's words:
+  its thread woke late, or it had little left to send) may raise the
+  estimate, never lower it.
   The windowed variant (``windowed=True``; made for raw mode, which cannot
   resend, so what a queue drops is lost) keeps
   a send window (``window``: bytes in flight beyond the seq the client last
@@ -302,9 +305,9 @@ class DeliveryRateControl(RateControl):
         """BBR's app-limited rule: over the last SAMPLE_SPAN (our clock), did we send less than KEEP_UP of
         what the pacing rate allowed, with the send window not full?  Then this feedback's delivery samples
         measure the sender (a thread late to wake on a busy CPU, little left to send), not the path, and
-        may raise the estimate but never lower it (``app_limited``): otherwise a session that cannot keep up with its own
-        pacing sees what it managed to send arrive, lowers its rate to that, then manages less again
-        (10 raw sessions at 1 Gbit/s: one session's estimate sank from 4.5 to 2.2 MB/s in 10 s,
+        may raise the estimate but never lower it (``app_limited``): otherwise a session that cannot keep
+        up with its own pacing sees what it managed to send arrive, lowers its rate to that, then manages
+        less again (10 raw sessions at 1 Gbit/s: one session's estimate sank from 4.5 to 2.2 MB/s in 10 s,
         docs/UDP-LINKS.md)."""
         sends = self.send_history
         sends.append((now, self.bytes_sent, self.paced_bytes))
