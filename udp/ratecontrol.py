@@ -246,7 +246,6 @@ class DeliveryRateControl(RateControl):
         self.send_history = collections.deque() # (now, bytes_sent, paced_bytes) at recent feedback
         self.app_limited = False                # the latest feedback came while we sent below the pacing rate
         self.app_limited_samples = 0
-        self.window_full_now = False
 
     def send_window(self):
         """The windowed variant: the bytes that may be in flight beyond what the client reported receiving
@@ -301,9 +300,9 @@ class DeliveryRateControl(RateControl):
         if self.accounted_at is None or now > self.accounted_at:
             self.accounted_at = now
 
-    def _check_app_limited(self, now):
+    def _check_app_limited(self, now, window_full):
         """BBR's app-limited rule: over the last SAMPLE_SPAN (our clock), did we send less than KEEP_UP of
-        what the pacing rate allowed, with the send window not full?  Then this feedback's delivery samples
+        what the pacing rate allowed, with the send window not full (*window_full*: it is)?  Then this feedback's delivery samples
         measure the sender (a thread late to wake on a busy CPU, little left to send), not the path, and
         may raise the estimate but never lower it (``app_limited``): otherwise a session that cannot keep
         up with its own pacing sees what it managed to send arrive, lowers its rate to that, then manages
@@ -315,9 +314,8 @@ class DeliveryRateControl(RateControl):
             sends.popleft()
         then, sent_then, paced_then = sends[0]
         paced = self.paced_bytes - paced_then
-        limited = (now - then >= self.SAMPLE_SPAN and paced > 0 and not self.window_full_now
+        limited = (now - then >= self.SAMPLE_SPAN and paced > 0 and not window_full
                    and self.bytes_sent - sent_then < self.KEEP_UP * paced)
-        self.app_limited = limited
         if limited:
             self.app_limited_samples += 1
         return limited
@@ -351,11 +349,11 @@ class DeliveryRateControl(RateControl):
     def on_feedback(self, sample, now):
         self.feedbacks += 1
         self._account(now)
-        self.window_full_now = bool(self.windowed and self.window and sample.highest is not None and (
+        window_full = bool(self.windowed and self.window and sample.highest is not None and (
             self.datagrams_sent - 1 - sample.highest) * self.datagram_size >= self.WINDOW_FULL * self.window)
-        if self.window_full_now:
+        if window_full:
             self.round_window_full = True
-        self._check_app_limited(now)
+        self.app_limited = self._check_app_limited(now, window_full)
         delivered = sample.delivery_rate()
         if delivered is not None:
             self.last_delivery = delivered
