@@ -146,6 +146,7 @@ def data_size(config):
     return (config.chunk_size or DEFAULT_CHUNK_SIZE) - HEADER_SIZE
 
 
+INFINITY = float("inf")
 IP_MTU = getattr(socket, "IP_MTU", 14)   # Linux getsockopt: the path MTU of a connected socket
 IP_UDP_HEADERS = 28                      # IPv4 (20) + UDP (8)
 
@@ -793,38 +794,48 @@ class ServerSession:
         rec.extra.update({"rate_control": self.control.NAME, "io_path": "send=" + self.sender.path,
                           "pacing_headroom": self.headroom, "pacing_burst": burst,
                           "client_rcvbuf": self.client_rcvbuf})
+        pacer, recovery, control, sender = self.pacer, self.recovery, self.control, self.sender
+        perf_counter = time.perf_counter
+        wake_for = None                          # (pacing rate, sender batch) that wake_count was made for
+        window_for = None                        # the controller's window that *window* was made from
         try:
             while not self.finished:
                 if test.stopping:
                     rec.fail(N_("interrupted after {:,} bytes").format(self.bytes_new))
                     break
-                now = time.perf_counter()
-                if not self.recovery.has_work():
+                now = perf_counter()
+                if not recovery.has_work():
                     if self._end_and_wait():
                         break
                     continue
-                if now - self.heard >= ACK_SILENCE_LIMIT:
+                quiet = now - self.heard
+                if quiet >= ACK_SILENCE_LIMIT:
                     rec.fail(N_("the client stopped acknowledging: nothing heard for {:g} s while sending, stopped "
                              "after {:,} bytes").format(ACK_SILENCE_LIMIT, self.bytes_new))
                     test.log.add_event("silent_client", self.peer_text, rec.reason)
                     break
-                if now - self.heard >= SILENCE_BACKOFF and now - self.silence_cut >= SILENCE_BACKOFF:
+                if quiet >= SILENCE_BACKOFF and now - self.silence_cut >= SILENCE_BACKOFF:
                     self.silence_cut = now   # sending into silence (link down, receiver swamped): back off
-                    self.pacer.set_rate(self.control.on_silence(now))
-                # a wait gathers as many as the bucket holds at the current rate (pacing_burst)
-                wake_least = min(self.pacer.burst_datagrams, self.sender.max_batch)
-                wake_count = max(wake_least, self.pacer.batch_for(WAKE_EVERY, self.sender.max_batch))
-                at = self.pacer.next_send_time(now, wake_count)
-                if self.control.window is not None:   # the controller's send window (delivery)
-                    window = max(1, min(UNACKED_LIMIT, self.control.window) // self.chunk)
-                if self.recovery.pending:
+                    pacer.set_rate(control.on_silence(now))
+                # a wait gathers as many as the bucket holds at the current rate (pacing_burst); made again
+                # only when the rate (or the sender's batch) changes
+                max_batch = sender.max_batch
+                if wake_for is None or wake_for[0] != pacer.rate or wake_for[1] != max_batch:
+                    wake_for = (pacer.rate, max_batch)
+                    wake_count = max(min(pacer.burst_datagrams, max_batch), pacer.batch_for(WAKE_EVERY, max_batch))
+                at = pacer.next_send_time(now, wake_count)
+                if control.window is not None and control.window != window_for:   # the controller's send window
+                    window_for = control.window
+                    window = max(1, min(UNACKED_LIMIT, window_for) // self.chunk)
+                sample = self.sample
+                if recovery.pending:
                     room = None         # resends answer the client's own NACK
-                elif self.sample is None:
-                    room = window - self.recovery.next_new    # nothing acknowledged yet
-                elif self.sample.highest is None:
+                elif sample is None:
+                    room = window - recovery.next_new    # nothing acknowledged yet
+                elif sample.highest is None:
                     room = None
                 else:
-                    room = window + 1 - (self.recovery.next_new - self.sample.highest)
+                    room = window + 1 - (recovery.next_new - sample.highest)
                 blocked = room is not None and room <= 0
                 if not blocked:
                     blocked_since = None
@@ -838,10 +849,10 @@ class ServerSession:
                 if blocked:
                     at = max(at, now + BLOCKED_WAIT)   # too far ahead of what the client acknowledged
                 elif at > now:
-                    self.pacer.waiting_until(at)       # a wait for the pacer (a late wake-up keeps its due)
+                    pacer.waiting_until(at)            # a wait for the pacer (a late wake-up keeps its due)
                 if at > now:
                     self._wait_feedback(at - now)      # the pacer's wait serves the feedback
-                    last_poll, polled_at = time.perf_counter(), self.datagrams
+                    last_poll, polled_at = perf_counter(), self.datagrams
                 else:
                     # small datagrams: a batch stops at the window's edge, so that the sessions of a test keep
                     # in flight no more than their windows (ten 44-datagram GSO batches beyond ten windows
@@ -862,10 +873,13 @@ class ServerSession:
         *most* datagrams if given (the send loop gives the room left in the window for small datagrams;
         a batch of big ones may end past it: clipping those at the window's edge cost 10% with 10 clients
         on loopback)."""
-        datagram = self.chunk + HEADER_SIZE
-        allowed = self.pacer.allowance(now)
-        count = self.sender.max_batch if allowed == float("inf") else int(allowed // datagram)
-        count = max(1, min(count, self.sender.max_batch, most or self.sender.max_batch))
+        sender, pacer = self.sender, self.pacer
+        limit = sender.max_batch
+        allowed = pacer.allowance(now)
+        count = limit if allowed == INFINITY else int(allowed // (self.chunk + HEADER_SIZE))
+        if most and most < limit:
+            limit = most
+        count = 1 if count < 1 else limit if count > limit else count
         seqs, resent = self.recovery.take(count, now)
         if not seqs:
             return
@@ -875,15 +889,16 @@ class ServerSession:
         if not resent:
             self.batch_seqs.append(seqs[0])
             self.batch_times.append(now)
-        wire = self.sender.send(seqs, FLAG_RESENT if resent else 0)
+        wire = sender.send(seqs, FLAG_RESENT if resent else 0)
         self.last_sent = time.perf_counter()
-        payload = wire - HEADER_SIZE * len(seqs)
-        self.datagrams += len(seqs)
+        count = len(seqs)
+        payload = wire - HEADER_SIZE * count
+        self.datagrams += count
         self.bytes_total += payload
         if not resent:
             self.bytes_new += payload
-        self.pacer.on_sent(wire, now)
-        self.control.on_sent(wire, len(seqs), now)
+        pacer.on_sent(wire, now)
+        self.control.on_sent(wire, count, now)
 
     def _progress_update(self):
         rec = self.record
@@ -1108,6 +1123,7 @@ class ChunkSender:
             self._pview[i * datagram:i * datagram + HEADER_SIZE] = head
         self._slots = [self._pview[i * datagram + HEADER_SIZE:(i + 1) * datagram] for i in range(count)]
         self._pflags = 0
+        self._pwire = [self._pview[:i * datagram] for i in range(count + 1)]   # the first i datagrams, whole
         # datagrams of a multiple of 4 bytes: the buffer seen as 4-byte words, so that the seqs of a batch go
         # into their headers (word 2 of each datagram) in one strided assignment from a window of seqs made
         # SEQ_WINDOW at a time (4.3 -> 0.7 us per batch of 44 against four byte-wise assignments)
@@ -1174,17 +1190,20 @@ class ChunkSender:
             self._pflags = flags
         self._write_seqs(first, count, datagram)
         offset = first * chunk
-        want = min(count * chunk, self.size - offset)
-        if want <= (count - 1) * chunk:
+        want = self.size - offset
+        if want >= count * chunk:
+            want = count * chunk
+        elif want <= (count - 1) * chunk:
             return 0
+        slots = self._slots
         try:
-            got = os.preadv(self.fd, self._slots[:count], offset)
+            got = os.preadv(self.fd, slots if count == len(slots) else slots[:count], offset)
         except OSError:
             got = -1
         if got != want:
             return 0
         wire = count * HEADER_SIZE + want
-        self.transport.send_packed(self._pview[:wire], count)
+        self.transport.send_packed(self._pwire[count] if want == count * chunk else self._pview[:wire], count)
         self.packed += 1
         return wire
 
