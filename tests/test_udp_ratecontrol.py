@@ -189,6 +189,38 @@ class StartUp(unittest.TestCase):
         self.assertEqual(path.dropped, 0)
 
 
+class QuickStartUp(unittest.TestCase):
+    """A fast path (a receiver taking 550 MB/s, its 8 MiB socket buffer as the queue): the windowed start-up
+    doubles as soon as a round's deliveries kept up over QUICK_SPAN, not once per 25 ms round."""
+
+    FAST = 550e6
+
+    def delivered_by(self, path, seconds):
+        return sum(d for t, _, d in path.trace if t < seconds)
+
+    def test_reaches_a_fast_receivers_rate_within_a_few_milliseconds(self):
+        control = make_controller("delivery", 147.2e6, DATAGRAM, windowed=True)
+        path = Bottleneck(control, self.FAST, 8 * 1024 * 1024, step=0.0001).run(0.03)
+        # 147 MB/s for 30 ms would deliver 4.4 MB; one doubling per 25 ms round about 5.5 MB
+        self.assertGreater(self.delivered_by(path, 0.03), 0.65 * self.FAST * 0.03)
+        self.assertGreater(control.quick_rounds, 0)
+        self.assertEqual(path.dropped, 0)
+
+    def test_a_sender_held_back_by_its_window_does_not_raise_its_rate(self):
+        # a 10 ms feedback delay: the 4 MiB window holds the sender back with no queue anywhere; everything
+        # sent arrives, but the rate was not what held it back, so that is no reason to double the rate
+        control = make_controller("delivery", 147.2e6, DATAGRAM, windowed=True)
+        path = Bottleneck(control, self.FAST, 8 * 1024 * 1024, step=0.0001, feedback_delay=0.01).run(0.3)
+        self.assertLess(max(rate for _, rate, _ in path.trace), 4 * self.FAST)
+        self.assertEqual(path.dropped, 0)
+
+    def test_a_slow_link_sees_no_quick_round(self):
+        control = make_controller("delivery", 147.2e6, DATAGRAM, windowed=True)
+        path = Bottleneck(control, MBIT100, TBF_QUEUE_100).run(0.5)
+        self.assertEqual(control.quick_rounds, 0)
+        self.assertEqual(path.dropped, 0)
+
+
 class RawRecovers(unittest.TestCase):
     def test_a_receiver_stall_during_start_up_is_undone(self):
         # the path takes a tenth of its rate for 25 ms (a receiver descheduled) while start-up grows
