@@ -312,12 +312,12 @@ class DeliveryRateControl(RateControl):
 
     def _check_app_limited(self, now, window_full):
         """BBR's app-limited rule: over the last SAMPLE_SPAN (our clock), did we send less than KEEP_UP of
-        what the pacing rate allowed, with the send window not full (*window_full*: it is)?  Then this feedback's delivery samples
-        measure the sender (a thread late to wake on a busy CPU, little left to send), not the path, and
-        may raise the estimate but never lower it (``app_limited``): otherwise a session that cannot keep
-        up with its own pacing sees what it managed to send arrive, lowers its rate to that, then manages
-        less again (10 raw sessions at 1 Gbit/s: one session's estimate sank from 4.5 to 2.2 MB/s in 10 s,
-        docs/UDP-LINKS.md)."""
+        what the pacing rate allowed, with the send window not full (*window_full*: it is)?  Then this
+        feedback's delivery samples measure the sender (a thread late to wake on a busy CPU, little left
+        to send), not the path, and may raise the estimate but never lower it (``app_limited``):
+        otherwise a session that cannot keep up with its own pacing sees what it managed to send arrive,
+        lowers its rate to that, then manages less again (10 raw sessions at 1 Gbit/s: one session's
+        estimate sank from 4.5 to 2.2 MB/s in 10 s, docs/UDP-LINKS.md)."""
         sends = self.send_history
         sends.append((now, self.bytes_sent, self.paced_bytes))
         while len(sends) > 2 and now - sends[1][0] >= self.SAMPLE_SPAN:
