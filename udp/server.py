@@ -878,7 +878,7 @@ class ServerSession:
         allowed = pacer.allowance(now)
         count = limit if allowed == INFINITY else int(allowed // (self.chunk + HEADER_SIZE))
         if most and most < limit:
-            limit = most
+            limit = max(1, most)
         count = 1 if count < 1 else limit if count > limit else count
         seqs, resent = self.recovery.take(count, now)
         if not seqs:
