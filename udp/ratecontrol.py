@@ -268,7 +268,7 @@ class DeliveryRateControl(RateControl):
             # stall) does not shrink the window, which would then fill with the feedback's own delay
             window = max(window, self.span_rate * self.WINDOW_SECONDS)
         if self.quick_rate and self.mode == "startup":
-            window = max(window, self.quick_rate * self.WINDOW_SECONDS)   # before the first full span
+            window = max(window, self.quick_rate * self.WINDOW_SECONDS)   # during start-up (no full span needed)
         return int(min(self.WINDOW_MAX, window))
 
     # -- delivery samples ---------------------------------------------------------------
